@@ -1,0 +1,128 @@
+"""k-nearest-neighbour distance detector."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseDetector
+
+
+class KNNDetector(BaseDetector):
+    """Anomaly score = mean (or max) distance to the k nearest training embeddings.
+
+    The kNN back-end of the self-supervised ASD systems (e.g. 1 neighbour,
+    cosine distance, per section, for the target domain of Morita et al.,
+    DCASE 2021). Neighbour search is scikit-learn's :class:`NearestNeighbors`.
+    Training clips' own scores are computed leave-one-out (a clip is not its
+    own neighbour), so the ``contamination`` threshold is not biased to zero.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=1
+        Number of neighbours, k.
+    metric : str or callable, default="cosine"
+        Distance, any that :class:`~sklearn.neighbors.NearestNeighbors` takes.
+    aggregate : {"mean", "max"}, default="mean"
+        How the k distances make one score.
+    per_section : bool, default=False
+        Fit one neighbour index per section and compare each test clip only
+        with training clips of its own section (routed ``section``; in ``fit``
+        ``y`` stands in for it when not given).
+    contamination : float in (0, 0.5], default=0.1
+        Share of training clips that the ``predict`` threshold would flag.
+    n_jobs : int or None, default=None
+        Parallel jobs of the neighbour search.
+
+    Attributes
+    ----------
+    sections_ : ndarray of str
+        Sections seen in ``fit`` (only with ``per_section=True``).
+    train_anomaly_scores_ : ndarray of shape (n_train_clips,)
+        Leave-one-out scores of the training clips.
+    offset_ : float
+        Threshold of ``decision_function``.
+
+    See Also
+    --------
+    sklearn.neighbors.NearestNeighbors : the search underneath.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.detectors import KNNDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 4)) + 3.0
+    >>> det = KNNDetector(n_neighbors=2, metric="euclidean").fit(X)
+    >>> det.predict([[3.0, 3.0, 3.0, 3.0], [30.0, 0.0, 0.0, 0.0]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "metric": [str, callable],
+        "aggregate": [StrOptions({"mean", "max"})],
+        "per_section": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_neighbors=1,
+        *,
+        metric="cosine",
+        aggregate="mean",
+        per_section=False,
+        contamination=0.1,
+        n_jobs=None,
+    ):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.aggregate = aggregate
+        self.per_section = per_section
+        self.contamination = contamination
+        self.n_jobs = n_jobs
+
+    def _needs_section(self):
+        return self.per_section
+
+    def _reduce(self, dist):
+        return dist.mean(axis=1) if self.aggregate == "mean" else dist.max(axis=1)
+
+    def _groups(self, section, n):
+        if not self.per_section:
+            return {None: np.arange(n)}
+        return {s: np.flatnonzero(section == s) for s in np.unique(section)}
+
+    def _fit(self, X, section, domain):
+        self.neighbors_ = {}
+        scores = np.empty(X.shape[0])
+        for key, idx in self._groups(section, X.shape[0]).items():
+            if len(idx) <= self.n_neighbors:
+                where = "" if key is None else f" of section {key!r}"
+                raise ValueError(
+                    f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than "
+                    f"{self.n_neighbors} training clips{where}, got {len(idx)}."
+                )
+            nn = NearestNeighbors(n_neighbors=self.n_neighbors, metric=self.metric, n_jobs=self.n_jobs)
+            nn.fit(X[idx])
+            # kneighbors(None) leaves each training clip out of its own neighbours.
+            dist, _ = nn.kneighbors()
+            scores[idx] = self._reduce(dist)
+            self.neighbors_[key] = nn
+        if self.per_section:
+            self.sections_ = np.array(sorted(self.neighbors_), dtype=object)
+        return scores
+
+    def _anomaly_score(self, X, section, domain):
+        scores = np.empty(X.shape[0])
+        for key, idx in self._groups(section, X.shape[0]).items():
+            if key not in self.neighbors_:
+                raise ValueError(
+                    f"section {key!r} was not seen in fit; known sections: {list(self.sections_)}."
+                )
+            dist, _ = self.neighbors_[key].kneighbors(X[idx])
+            scores[idx] = self._reduce(dist)
+        return scores

@@ -1,0 +1,15 @@
+"""Metrics of the DCASE Task 2 protocol, as functions and as scorers."""
+
+from ._ranking import dcase_report, dcase_score, partial_auc, roc_auc
+from ._scorer import ASDScorer, auc_scorer, dcase_scorer, pauc_scorer
+
+__all__ = [
+    "ASDScorer",
+    "auc_scorer",
+    "dcase_report",
+    "dcase_score",
+    "dcase_scorer",
+    "partial_auc",
+    "pauc_scorer",
+    "roc_auc",
+]

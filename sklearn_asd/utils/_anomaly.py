@@ -1,0 +1,77 @@
+"""Anomaly scores (DCASE sign) from any fitted detector or pipeline."""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import get_routing_for_object, process_routing
+
+
+def _consumed(obj, method, metadata):
+    """The part of ``metadata`` that ``obj.method`` (or the steps it routes to) requests."""
+    if not metadata:
+        return {}
+    try:
+        wanted = get_routing_for_object(obj).consumes(method=method, params=set(metadata))
+    except (AttributeError, TypeError, NotImplementedError):
+        return {}
+    return {k: v for k, v in metadata.items() if k in wanted}
+
+
+def anomaly_score(estimator, X, **metadata):
+    """Anomaly scores of ``X``, higher = more anomalous, from a fitted estimator.
+
+    This is the number DCASE submission files hold. It works on our detectors
+    (their ``anomaly_score`` method), on any scikit-learn outlier detector
+    (``-score_samples``), and on a :class:`~sklearn.pipeline.Pipeline` (or
+    imbalanced-learn's) ending in either: ``X`` goes through the transformers,
+    samplers are skipped as at predict time, and ``metadata`` (``section``,
+    ``domain``) reaches the steps that request it, as metadata routing would
+    route it to ``decision_function``. Metadata that no step requests is
+    ignored here, so one call fits every model.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or pipeline
+    X : array-like
+        Clips, one per row, as the estimator's first step expects them.
+    **metadata : dict
+        Test-time metadata such as ``section=`` and ``domain=`` (arrays with one
+        value per clip).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_clips,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import IsolationForest
+    >>> from sklearn_asd.utils import anomaly_score
+    >>> X = np.random.RandomState(0).normal(size=(50, 2))
+    >>> model = IsolationForest(random_state=0).fit(X)
+    >>> bool(anomaly_score(model, [[8.0, 8.0]])[0] > anomaly_score(model, [[0.0, 0.0]])[0])
+    True
+    """
+    metadata = {k: v for k, v in metadata.items() if v is not None}
+    if isinstance(estimator, Pipeline):
+        routed = process_routing(
+            estimator, "decision_function", **_consumed(estimator, "decision_function", metadata)
+        )
+        Xt = X
+        for name, step in estimator.steps[:-1]:
+            if step is None or step == "passthrough" or not hasattr(step, "transform"):
+                continue  # samplers (fit_resample only) act during fit alone
+            Xt = step.transform(Xt, **routed[name]["transform"])
+        name, final = estimator.steps[-1]
+        return anomaly_score(final, Xt, **routed[name]["decision_function"])
+    if hasattr(estimator, "anomaly_score"):
+        return np.asarray(estimator.anomaly_score(X, **_consumed(estimator, "decision_function", metadata)))
+    if hasattr(estimator, "score_samples"):
+        return -np.asarray(estimator.score_samples(X))
+    if hasattr(estimator, "decision_function"):
+        return -np.asarray(
+            estimator.decision_function(X, **_consumed(estimator, "decision_function", metadata))
+        )
+    raise TypeError(
+        f"{type(estimator).__name__} has neither anomaly_score, score_samples nor "
+        "decision_function: it is not an outlier detector."
+    )

@@ -1,0 +1,31 @@
+"""Validation shared by every kind of estimator."""
+
+import numpy as np
+
+
+def check_metadata(values, n_samples, name, *, caller, allowed=None):
+    """Check one piece of per-clip metadata (``section``, ``domain``...).
+
+    Returns it as a 1-D object array of length ``n_samples``; a scalar is
+    broadcast to every clip. ``None`` raises an error that says what to pass.
+    """
+    if values is None:
+        raise ValueError(
+            f"{caller} needs the {name} of each clip: pass {name}=... "
+            f"(in a Pipeline: pipe.decision_function(X, {name}=...), with "
+            "sklearn.set_config(enable_metadata_routing=True))."
+        )
+    values = np.asarray(values, dtype=object)
+    if values.ndim == 0:
+        values = np.full(n_samples, values.item(), dtype=object)
+    if values.shape != (n_samples,):
+        raise ValueError(
+            f"{caller}: {name} must have one value per clip, shape ({n_samples},), got {values.shape}."
+        )
+    if allowed is not None:
+        bad = set(values.tolist()) - set(allowed)
+        if bad:
+            raise ValueError(
+                f"{caller}: {name} must be among {sorted(allowed)}, got {sorted(map(str, bad))}."
+            )
+    return values
