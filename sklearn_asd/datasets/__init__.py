@@ -1,13 +1,14 @@
 """Loaders for DCASE Task 2 / MIMII recordings and the synthetic machine sounds."""
 
 from ._audio import AudioReader, AudioReadError, read_audio
-from ._dcase import load_dcase, parse_attributes, parse_filename
+from ._dcase import concat_datasets, load_dcase, parse_attributes, parse_filename
 from ._synthetic import ANOMALY_KINDS, make_machine_sounds
 
 __all__ = [
     "ANOMALY_KINDS",
     "AudioReadError",
     "AudioReader",
+    "concat_datasets",
     "load_dcase",
     "make_machine_sounds",
     "parse_attributes",

@@ -387,3 +387,30 @@ def load_dcase(
         filenames=np.array([paths[i] for i in kept], dtype=object),
         sr=out_sr,
     )
+
+
+def concat_datasets(*datasets):
+    """Concatenate data sets (Bunches of :func:`load_dcase` or :func:`make_machine_sounds`).
+
+    Every per-clip field is concatenated; ``sr`` must agree. Handy for putting
+    the train and test parts in one data set for :class:`DCASESplit`.
+
+    Examples
+    --------
+    >>> from sklearn_asd.datasets import concat_datasets, make_machine_sounds
+    >>> kw = dict(n_sections=1, duration=0.5, random_state=0)
+    >>> both = concat_datasets(make_machine_sounds(n_normal=3, split="train", **kw),
+    ...                        make_machine_sounds(n_normal=2, **kw))
+    >>> both.X.shape, list(both.split).count("train")
+    ((14, 8000), 6)
+    """
+    if not datasets:
+        raise ValueError("concat_datasets needs at least one data set.")
+    rates = {d.sr for d in datasets}
+    if len(rates) > 1:
+        raise ValueError(f"data sets have different sampling rates {sorted(rates)}.")
+    fields = [k for k in datasets[0] if k != "sr"]
+    for d in datasets[1:]:
+        if sorted(k for k in d if k != "sr") != sorted(fields):
+            raise ValueError(f"data sets have different fields: {sorted(fields)} and {sorted(d)}.")
+    return Bunch(sr=rates.pop(), **{k: np.concatenate([d[k] for d in datasets]) for k in fields})

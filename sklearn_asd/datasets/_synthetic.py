@@ -144,13 +144,13 @@ def _synthesize(rng, machine, sec, domain, kind, severity, sr, n):
         n_clicks = max(1, int(rng.uniform(2.0, 6.0) * n / sr))
         click_len = int(0.006 * sr)
         tc = np.arange(click_len) / sr
-        fc = rng.uniform(1500.0, min(6000.0, 0.45 * sr))
+        fc = rng.uniform(0.09, 0.37) * sr  # 1.4-5.9 kHz at 16 kHz
         click = np.sin(2 * np.pi * fc * tc) * np.exp(-tc / 0.0012)
         for start in rng.integers(0, n - click_len, n_clicks):
             signal[start : start + click_len] += 6.0 * severity * _TARGET_RMS * rng.uniform(0.5, 1.0) * click
     elif kind == "friction":
         # Rubbing: band-limited high-frequency noise in bursts.
-        lo = rng.uniform(2500.0, min(4500.0, 0.3 * sr))
+        lo = rng.uniform(0.16, 0.28) * sr  # 2.6-4.5 kHz at 16 kHz; the band ends below 0.45 sr
         band = _shaped_noise(rng, n, sr, lambda f: ((f > lo) & (f < lo * 1.6)).astype(float))
         gate = (np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * t + rng.uniform(0, 2 * np.pi)) > -0.2).astype(
             float

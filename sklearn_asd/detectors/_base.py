@@ -131,8 +131,15 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X, section=section, domain=domain) < 0, -1, 1)
 
     def fit_predict(self, X, y=None, section=None, domain=None):
-        """Fit on ``X`` and predict it (+1 normal, -1 anomalous)."""
-        return self.fit(X, y, section=section, domain=domain).predict(X, section=section, domain=domain)
+        """Fit on ``X`` and label its clips: +1 normal, -1 anomalous.
+
+        The labels come from ``train_anomaly_scores_``: for detectors that
+        score training clips leave-one-out (kNN), a clip is judged without
+        being its own neighbour, which ``fit(X).predict(X)`` cannot do. Use it
+        to find suspicious clips in a training set.
+        """
+        self.fit(X, y, section=section, domain=domain)
+        return np.where(-self.train_anomaly_scores_ - self.offset_ < 0, -1, 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -104,7 +104,7 @@ class KNNDetector(BaseDetector):
                 where = "" if key is None else f" of section {key!r}"
                 raise ValueError(
                     f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than "
-                    f"{self.n_neighbors} training clips{where}, got {len(idx)}."
+                    f"{self.n_neighbors} training clips{where}, got {len(idx)} sample(s)."
                 )
             nn = NearestNeighbors(n_neighbors=self.n_neighbors, metric=self.metric, n_jobs=self.n_jobs)
             nn.fit(X[idx])

@@ -1,6 +1,7 @@
 """Input checks shared by the feature transformers."""
 
 import numpy as np
+from scipy import sparse
 
 
 def as_float_waveforms(X):
@@ -10,6 +11,8 @@ def as_float_waveforms(X):
     conversion, and divided by ``2 ** (bits - 1)`` (32768 for int16), the
     convention of soundfile and librosa. Floats pass through unchanged.
     """
+    if sparse.issparse(X):
+        return X  # validate_data rejects it with scikit-learn's message
     X = np.asarray(X)
     if X.dtype.kind in "iu":
         bits = X.dtype.itemsize * 8

@@ -229,11 +229,11 @@ def dcase_report(
     --------
     >>> from sklearn_asd.metrics import dcase_report
     >>> print(dcase_report([0, 1, 0, 1], [0.2, 0.7, 0.1, 0.3], section=["id_00"] * 4,
-    ...                    protocol="2020"))  # doctest: +NORMALIZE_WHITESPACE
-    section         AUC     pAUC
-    id_00        1.0000   1.0000
-    arithmetic mean   1.0000   1.0000
-    harmonic mean   1.0000   1.0000
+    ...                    protocol="2020"))
+    section                AUC     pAUC
+    id_00               1.0000   1.0000
+    arithmetic mean     1.0000   1.0000
+    harmonic mean       1.0000   1.0000
     official score (2020): 1.0000
     """
     if protocol not in PROTOCOLS:
@@ -251,8 +251,8 @@ def dcase_report(
             "harmonic mean": hm,
             "official score": official,
         }
-    width = max(12, *(len(str(r["section"])) for r in rows))
-    col = max(len(m) for m in metrics) + 2
+    width = max(len("arithmetic mean") + 2, *(len(str(r["section"])) + 2 for r in rows))
+    col = max(max(len(m) for m in metrics), digits + 2) + 3
     lines = ["section".ljust(width) + "".join(m.rjust(col) for m in metrics)]
     for r in rows:
         lines.append(

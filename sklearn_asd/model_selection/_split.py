@@ -152,8 +152,9 @@ class DCASESplit(BaseCrossValidator):
     >>> import numpy as np
     >>> from sklearn_asd.model_selection import DCASESplit
     >>> split = np.array(["train", "train", "test", "test"])
-    >>> [(list(tr), list(te)) for tr, te in DCASESplit().split(np.zeros((4, 1)), split=split)]
-    [([0, 1], [2, 3])]
+    >>> for train, test in DCASESplit().split(np.zeros((4, 1)), split=split):
+    ...     print(train, test)
+    [0 1] [2 3]
     """
 
     __metadata_request__split = {"split": True, "anomaly": True}

@@ -1,0 +1,137 @@
+import sys
+
+import joblib
+import librosa
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_asd.features import LogMel, Pool
+
+
+# The checks feed clips of a few samples: librosa warns that n_fft exceeds them (zero padding).
+@pytest.mark.filterwarnings("ignore:n_fft=.*is too large:UserWarning")
+@parametrize_with_checks([LogMel(sr=400, n_fft=16, hop_length=4, n_mels=4), Pool(), Pool("mean+std")])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def clips(n=3, length=8000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / 16000
+    tone = np.sin(2 * np.pi * rng.uniform(100, 3000, (n, 1)) * t)
+    return (0.3 * tone + 0.05 * rng.normal(size=(n, length))).astype(np.float32)
+
+
+def librosa_db(x, **kw):
+    amin = kw.pop("amin", 1e-10)
+    mel = librosa.feature.melspectrogram(y=x, pad_mode="constant", **kw)
+    return librosa.power_to_db(mel, ref=1.0, amin=amin, top_db=None)
+
+
+@pytest.mark.parametrize("sr", [16000, 22050])
+@pytest.mark.parametrize(
+    "n_fft, hop_length, win_length", [(1024, 512, None), (2048, 256, 1024), (512, 160, 400)]
+)
+@pytest.mark.parametrize("n_mels", [64, 128])
+@pytest.mark.parametrize("center", [True, False])
+def test_equals_librosa_clip_by_clip(sr, n_fft, hop_length, win_length, n_mels, center):
+    X = clips()
+    params = dict(
+        sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, n_mels=n_mels, center=center
+    )
+    S = LogMel(**params).fit_transform(X)
+    assert S.dtype == np.float32
+    for x, s in zip(X, S):
+        np.testing.assert_allclose(s, librosa_db(x, **params), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+@pytest.mark.parametrize("fmin, fmax", [(0.0, None), (50.0, 7800.0)])
+def test_power_and_band_limits_equal_librosa(power, fmin, fmax):
+    X = clips(n=2)
+    kw = dict(sr=16000, n_fft=1024, hop_length=512, n_mels=64, power=power, fmin=fmin, fmax=fmax)
+    S = LogMel(**kw).fit_transform(X)
+    np.testing.assert_allclose(S[1], librosa_db(X[1], **kw), atol=1e-4, rtol=0)
+
+
+def test_mel_power_and_dcase_log():
+    X = clips(n=2)
+    mel = LogMel(log=None, n_mels=64).fit_transform(X)
+    ref = librosa.feature.melspectrogram(
+        y=X[0], sr=16000, n_fft=1024, hop_length=512, n_mels=64, pad_mode="constant"
+    )
+    np.testing.assert_allclose(mel[0], ref, rtol=1e-5)
+    dcase = LogMel(log="dcase", n_mels=64, power=2.0).fit_transform(X)
+    np.testing.assert_allclose(dcase[0], 10.0 * np.log10(ref + sys.float_info.epsilon), atol=1e-4)
+
+
+def test_output_shape_and_frames():
+    X = clips(n=4, length=16000)
+    lm = LogMel().fit(X)
+    assert lm.transform(X).shape == (4, 128, 32) and lm.n_frames_ == 32
+    assert LogMel(center=False).fit(X).transform(X).shape == (4, 128, 30)
+
+
+def test_int16_pcm_is_scaled():
+    X = clips(n=2)
+    pcm = np.round(X * 32767).astype(np.int16)
+    np.testing.assert_allclose(
+        LogMel().fit_transform(pcm), LogMel().fit_transform(pcm.astype(np.float32) / 32768), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((2, 4096), np.nan, dtype=np.float32), "NaN"),
+        (np.full((2, 4096), np.inf, dtype=np.float32), "infinity"),
+        (np.zeros(4096, dtype=np.float32), "2D array"),
+        (np.zeros((2, 3, 4096), dtype=np.float32), "dim 3"),
+        (np.zeros((2, 0), dtype=np.float32), "0 feature"),
+    ],
+)
+def test_bad_input_is_rejected(X, message):
+    with pytest.raises(ValueError, match=message):
+        LogMel().fit(X)
+
+
+def test_too_short_without_centering():
+    with pytest.raises(ValueError, match="shorter than n_fft=1024.*center=True"):
+        LogMel(center=False).fit(np.zeros((2, 500), dtype=np.float32))
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match="fmin < fmax"):
+        LogMel(fmin=9000.0).fit(clips())
+    with pytest.raises(ValueError, match="win_length=2048 exceeds"):
+        LogMel(win_length=2048).fit(clips())
+    with pytest.raises(ValueError, match="'log' parameter"):
+        LogMel(log="ln").fit(clips())
+
+
+def test_clip_length_is_fixed_at_fit():
+    lm = LogMel().fit(clips(length=8000))
+    with pytest.raises(ValueError, match="8000 features"):
+        lm.transform(clips(length=9000))
+
+
+def test_pickles(tmp_path):
+    X = clips()
+    lm = LogMel(n_mels=32).fit(X)
+    joblib.dump(lm, tmp_path / "lm.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "lm.joblib").transform(X), lm.transform(X))
+
+
+def test_pool_statistics():
+    rng = np.random.default_rng(0)
+    S = rng.normal(size=(5, 3, 10))
+    np.testing.assert_allclose(Pool("mean").fit_transform(S), S.mean(axis=2))
+    np.testing.assert_allclose(Pool("std").fit_transform(S), S.std(axis=2))
+    np.testing.assert_allclose(Pool("mean+std").fit_transform(S), np.hstack([S.mean(2), S.std(2)]))
+    np.testing.assert_allclose(Pool("mean+max").fit_transform(S), np.hstack([S.mean(2), S.max(2)]))
+    # more frames at transform time are fine, other feature axes are not
+    pool = Pool().fit(S)
+    assert pool.transform(rng.normal(size=(2, 3, 20))).shape == (2, 3)
+    with pytest.raises(ValueError, match="only the time axis may change"):
+        Pool().fit(rng.normal(size=(2, 3, 4, 10))).transform(rng.normal(size=(2, 3, 5, 10)))
