@@ -1,6 +1,6 @@
 """Loaders for DCASE Task 2 / MIMII recordings and the synthetic machine sounds."""
 
-from ._audio import AudioReader, AudioReadError, read_audio
+from ._audio import AudioReader, AudioReadError, ClipFiles, read_audio
 from ._dcase import concat_datasets, load_dcase, parse_attributes, parse_filename
 from ._synthetic import ANOMALY_KINDS, make_machine_sounds
 
@@ -8,6 +8,7 @@ __all__ = [
     "ANOMALY_KINDS",
     "AudioReadError",
     "AudioReader",
+    "ClipFiles",
     "concat_datasets",
     "load_dcase",
     "make_machine_sounds",

@@ -210,6 +210,92 @@ def read_audio(
     return X, out_sr
 
 
+class ClipFiles:
+    """Audio files standing in for their waveforms, read a chunk at a time.
+
+    What :class:`AudioReader` returns with ``lazy=True``: an array-like of shape
+    ``(n_clips, n_samples)`` whose rows are read from disk only when asked for.
+    The feature transformers read it chunk by chunk, so a pipeline that starts
+    from thousands of file names never holds all waveforms in memory;
+    indexing (as cross-validation does) gives a ``ClipFiles`` of the selected
+    files, and ``np.asarray`` reads everything.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        The files.
+    sr : int
+        Sampling rate of the waveforms.
+    n_samples : int
+        Length of every clip. Without ``duration`` a file of another length is
+        an error when it is read; with it, clips are cropped or zero-padded.
+    duration : float or None, default=None
+        Passed to :func:`read_audio`.
+    channel : int or "mean", default=0
+    n_jobs : int or None, default=None
+        Threads reading the files of a chunk.
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, paths, *, sr, n_samples, duration=None, channel=0, n_jobs=None):
+        self.paths = np.asarray(paths, dtype=object)
+        self.sr = sr
+        self.n_samples = n_samples
+        self.duration = duration
+        self.channel = channel
+        self.n_jobs = n_jobs
+
+    @property
+    def shape(self):
+        return (len(self.paths), self.n_samples)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __repr__(self):
+        return f"ClipFiles({len(self)} files, {self.n_samples} samples at {self.sr} Hz)"
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            raise IndexError("ClipFiles selects whole clips: index it with one index, slice or mask.")
+        selected = self.paths[index]
+        if np.ndim(selected) == 0:
+            return self.read([index])[0]
+        return ClipFiles(
+            selected,
+            sr=self.sr,
+            n_samples=self.n_samples,
+            duration=self.duration,
+            channel=self.channel,
+            n_jobs=self.n_jobs,
+        )
+
+    def read(self, index=slice(None)):
+        """Read the selected clips into a float32 array (n_selected, n_samples)."""
+        paths = self.paths[index]
+        waves, _ = read_audio(
+            paths,
+            sr=self.sr,
+            duration=self.duration,
+            channel=self.channel,
+            n_jobs=self.n_jobs,
+            progress=False,
+        )
+        if waves.shape[1] != self.n_samples:
+            raise ValueError(
+                f"clips have unequal lengths: {os.path.basename(str(paths[0]))} has {waves.shape[1]} "
+                f"samples, the first file {self.n_samples}; pass duration= to AudioReader to crop "
+                "or zero-pad them to one length."
+            )
+        return waves
+
+    def __array__(self, dtype=None, copy=None):
+        waves = self.read()
+        return waves if dtype is None else waves.astype(dtype, copy=False)
+
+
 class AudioReader(TransformerMixin, BaseEstimator):
     """Transformer from audio file paths to waveforms, the first step of a deployed pipeline.
 
@@ -228,13 +314,18 @@ class AudioReader(TransformerMixin, BaseEstimator):
         Channel of multi-channel files, or their mean.
     n_jobs : int or None, default=None
         Threads reading files in parallel.
+    lazy : bool, default=False
+        Return a :class:`ClipFiles` that the feature transformers read chunk
+        by chunk, instead of an array of every waveform. For large file lists:
+        peak memory stays near the size of the features.
 
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn_asd.datasets import AudioReader
-    >>> reader = AudioReader(duration=10.0)
-    >>> reader.fit_transform(["clip.wav"])  # doctest: +SKIP
+    >>> from sklearn_asd.features import LogMel
+    >>> featurize = make_pipeline(AudioReader(duration=10.0, lazy=True), LogMel())
+    >>> featurize.fit_transform(["clip.wav"])  # doctest: +SKIP
     """
 
     _parameter_constraints = {
@@ -242,13 +333,15 @@ class AudioReader(TransformerMixin, BaseEstimator):
         "duration": [Interval(Real, 0, None, closed="neither"), None],
         "channel": [Integral, StrOptions({"mean"})],
         "n_jobs": [Integral, None],
+        "lazy": ["boolean"],
     }
 
-    def __init__(self, sr=16000, *, duration=None, channel=0, n_jobs=None):
+    def __init__(self, sr=16000, *, duration=None, channel=0, n_jobs=None, lazy=False):
         self.sr = sr
         self.duration = duration
         self.channel = channel
         self.n_jobs = n_jobs
+        self.lazy = lazy
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
@@ -266,10 +359,23 @@ class AudioReader(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"AudioReader expects a 1-D sequence of file paths, got an array of shape {paths.shape}."
             )
-        waves, _ = read_audio(
-            paths, sr=self.sr, duration=self.duration, channel=self.channel, n_jobs=self.n_jobs
+        if not self.lazy:
+            waves, _ = read_audio(
+                paths, sr=self.sr, duration=self.duration, channel=self.channel, n_jobs=self.n_jobs
+            )
+            return waves
+        if self.duration is not None:
+            n_samples = int(round(self.duration * self.sr))
+        else:  # the first file sets the length that every other must have
+            n_samples = read_audio(paths[:1], sr=self.sr, channel=self.channel, progress=False)[0].shape[1]
+        return ClipFiles(
+            paths,
+            sr=self.sr,
+            n_samples=n_samples,
+            duration=self.duration,
+            channel=self.channel,
+            n_jobs=self.n_jobs,
         )
-        return waves
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

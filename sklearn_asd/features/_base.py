@@ -1,7 +1,15 @@
-"""Input checks shared by the feature transformers."""
+"""Input checks and parameters shared by the transformers that take waveforms."""
+
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from ..datasets import ClipFiles
+from ._spectral import check_batching, resolve_device
 
 
 def as_float_waveforms(X):
@@ -22,3 +30,50 @@ def as_float_waveforms(X):
     if X.dtype.kind == "b":
         raise ValueError("waveforms must be numbers, got a boolean array.")
     return X
+
+
+class ClipTransformer(TransformerMixin, BaseEstimator):
+    """Base of the transformers whose input is one waveform per row.
+
+    ``X`` is an array (n_clips, n_samples) or the :class:`ClipFiles` of a lazy
+    :class:`AudioReader`; the clip length is fixed at ``fit``. Subclasses
+    declare ``device``, ``batch_size`` and ``n_jobs`` and process clips in
+    chunks with :func:`map_clips`.
+    """
+
+    _clip_constraints = {
+        "device": [StrOptions({"auto", "cpu"}), str],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def _min_samples(self):
+        return 1
+
+    def _validate_clips(self, X, reset):
+        if isinstance(X, ClipFiles):
+            if reset:
+                self.n_features_in_ = X.n_samples
+            elif X.n_samples != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.n_samples} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        else:
+            X = validate_data(
+                self,
+                as_float_waveforms(X),
+                reset=reset,
+                dtype=(np.float32, np.float64),
+                ensure_min_features=1,
+            )
+        if X.shape[1] < self._min_samples():
+            raise ValueError(
+                f"clips of {X.shape[1]} samples are shorter than n_fft={self.n_fft}; with center=False no "
+                "frame fits. Use longer clips, a smaller n_fft, or center=True."
+            )
+        return X
+
+    def _engine(self):
+        check_batching(self.batch_size, self.n_jobs)
+        return resolve_device(self.device)

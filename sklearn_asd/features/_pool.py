@@ -64,6 +64,13 @@ class Pool(TransformerMixin, BaseEstimator):
         flat = X.reshape(X.shape[0], -1, X.shape[-1]) if X.ndim > 2 else X[:, None, :]
         return np.concatenate([f(flat, axis=-1) for f in _STATS[self.stat]], axis=1)
 
+    def get_feature_names_out(self, input_features=None):
+        """``mean0``, ``mean1``, ..., then ``std0``, ...: statistic and feature index."""
+        check_is_fitted(self)
+        n = int(np.prod(self.input_shape_[:-1])) if len(self.input_shape_) > 1 else 1
+        names = [f"{stat}{i}" for stat in self.stat.split("+") for i in range(n)]
+        return np.array(names, dtype=object)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]

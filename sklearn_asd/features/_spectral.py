@@ -1,0 +1,127 @@
+"""The spectral engine behind the feature transformers: chunked, threaded, CPU or CUDA.
+
+CPU path: strided framing, a float32 real FFT (scipy's pocketfft; numpy's runs
+in float64) and BLAS products, over chunks of clips on a thread pool.
+CUDA path: the same steps in torch. Both write into one preallocated output, so
+peak memory is the output plus a few chunks of intermediates.
+"""
+
+import functools
+import os
+from numbers import Integral
+
+import librosa
+import numpy as np
+import scipy.fft
+from joblib import Parallel, delayed, effective_n_jobs
+from threadpoolctl import threadpool_limits
+
+from ..datasets import ClipFiles
+
+
+def resolve_device(device):
+    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other values checked."""
+    if device == "auto":
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:  # pragma: no cover - torch is a dependency
+            return "cpu"
+    if device == "cpu" or (isinstance(device, str) and device.startswith("cuda")):
+        if device != "cpu":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError(f"device={device!r} but torch sees no CUDA device; use 'auto' or 'cpu'.")
+        return device
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:index]', got {device!r}.")
+
+
+@functools.lru_cache(maxsize=32)
+def _window(window, win_length, n_fft):
+    win = librosa.filters.get_window(window, win_length, fftbins=True)
+    return librosa.util.pad_center(win, size=n_fft).astype(np.float32)
+
+
+def stft_window(window, win_length, n_fft):
+    """librosa's analysis window, centred and zero-padded to ``n_fft`` (cached)."""
+    window = tuple(window) if isinstance(window, list) else window
+    return _window(window, n_fft if win_length is None else win_length, n_fft)
+
+
+def n_frames(n_samples, n_fft, hop_length, center):
+    """Frames of librosa.stft for a clip of ``n_samples``."""
+    if center:
+        return 1 + n_samples // hop_length
+    return 1 + (n_samples - n_fft) // hop_length
+
+
+def frame_spectra_numpy(x, n_fft, hop_length, window, center):
+    """Complex64 spectra of the frames of float32 clips ``x`` (b, n) -> (b, frames, n_fft // 2 + 1)."""
+    if center:
+        x = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)))
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    count = 1 + (x.shape[1] - n_fft) // hop_length
+    s0, s1 = x.strides
+    frames = np.lib.stride_tricks.as_strided(x, (x.shape[0], count, n_fft), (s0, s1 * hop_length, s1))
+    return scipy.fft.rfft(frames * window, axis=-1)
+
+
+def frame_spectra_torch(x, n_fft, hop_length, window, center, device):
+    """The same as :func:`frame_spectra_numpy`, as a torch tensor on ``device``."""
+    import torch
+
+    x = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32), device=device)
+    if center:
+        x = torch.nn.functional.pad(x, (n_fft // 2, n_fft // 2))
+    frames = x.unfold(-1, n_fft, hop_length) * torch.as_tensor(window, device=device)
+    return torch.fft.rfft(frames, dim=-1)
+
+
+def magnitude_power(z, power):
+    """``|z| ** power`` for numpy or torch complex arrays, without a square root when power is 2."""
+    if power == 2.0:
+        return z.real * z.real + z.imag * z.imag
+    return abs(z) ** power
+
+
+def _chunks(n, batch_size):
+    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
+def map_clips(fn, X, out, *, batch_size, n_jobs, device):
+    """Fill ``out[i]`` with ``fn(waveforms of clips i)`` chunk by chunk.
+
+    ``X`` is a float array (n_clips, n_samples) or a :class:`ClipFiles`; a
+    chunk of files is read only when it is processed. On CPU the chunks run on
+    ``n_jobs`` threads and BLAS is held to one thread: no oversubscription, and
+    results that do not depend on ``n_jobs``, ``batch_size`` or the number of
+    cores (a multi-threaded float32 GEMM sums in another order). On CUDA the
+    chunks run one after another, the GPU being the parallel part.
+    """
+    slices = _chunks(len(X), batch_size)
+
+    def run(sl):
+        waves = X.read(sl) if isinstance(X, ClipFiles) else X[sl]
+        out[sl] = fn(np.asarray(waves, dtype=np.float32))
+
+    if device != "cpu":
+        for sl in slices:
+            run(sl)
+        return out
+    threads = min(effective_n_jobs(n_jobs), len(slices), os.cpu_count() or 1)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if threads == 1:
+            for sl in slices:
+                run(sl)
+        else:
+            Parallel(n_jobs=threads, prefer="threads")(delayed(run)(sl) for sl in slices)
+    return out
+
+
+def check_batching(batch_size, n_jobs):
+    if not isinstance(batch_size, Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if n_jobs is not None and (not isinstance(n_jobs, Integral) or n_jobs == 0):
+        raise ValueError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}.")
