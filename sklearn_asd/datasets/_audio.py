@@ -176,38 +176,43 @@ def read_audio(
         delayed(guarded)(p) for p in paths
     )
     disable = None if progress is None else not progress
-    results = list(tqdm(jobs, total=len(paths), desc="reading audio", unit="file", disable=disable))
+    # Fill one array as the files arrive: never a list of clips plus a stacked copy.
+    X, first, failed, kept = None, None, [], []
+    for i, result in enumerate(
+        tqdm(jobs, total=len(paths), desc="reading audio", unit="file", disable=disable)
+    ):
+        if isinstance(result, Exception):
+            failed.append(result)
+            continue
+        wave, rate = result
+        if X is None:
+            first = (os.path.basename(paths[i]), wave.shape[0], rate)
+            X = np.empty((len(paths), wave.shape[0]), dtype=np.float32)
+        elif rate != first[2]:
+            raise ValueError(
+                f"files have different sampling rates ({first[0]}: {first[2]} Hz, "
+                f"{os.path.basename(paths[i])}: {rate} Hz); pass sr= to resample them."
+            )
+        elif wave.shape[0] != first[1]:
+            raise ValueError(
+                f"clips have unequal lengths ({first[0]}: {first[1]} samples, "
+                f"{os.path.basename(paths[i])}: {wave.shape[0]} samples); pass duration= (seconds) "
+                "to crop or zero-pad them to one length."
+            )
+        X[len(kept)] = wave
+        kept.append(i)
 
-    failed = [(p, r) for p, r in zip(paths, results) if isinstance(r, Exception)]
-    kept = np.array([i for i, r in enumerate(results) if not isinstance(r, Exception)], dtype=int)
     if failed:
-        listing = "\n".join(f"  {exc}" for _, exc in failed)
+        listing = "\n".join(f"  {exc}" for exc in failed)
         warnings.warn(
-            f"skipped {len(failed)} unreadable audio file(s):\n{listing}",
-            UserWarning,
-            stacklevel=2,
+            f"skipped {len(failed)} unreadable audio file(s):\n{listing}", UserWarning, stacklevel=2
         )
-    if kept.size == 0:
+    if not kept:
         raise ValueError("none of the audio files could be read.")
-    waves = [results[i][0] for i in kept]
-    rates = {results[i][1] for i in kept}
-    if len(rates) > 1:
-        raise ValueError(f"files have different sampling rates {sorted(rates)}; pass sr= to resample them.")
-    lengths = {w.shape[0] for w in waves}
-    if len(lengths) > 1:
-        by_len = {}
-        for i, w in zip(kept, waves):
-            by_len.setdefault(w.shape[0], paths[i])
-        examples = ", ".join(f"{os.path.basename(p)}: {n} samples" for n, p in sorted(by_len.items())[:3])
-        raise ValueError(
-            f"clips have unequal lengths ({examples}); pass duration= (seconds) to crop "
-            "or zero-pad them to one length."
-        )
-    X = np.stack(waves)
-    out_sr = rates.pop()
+    X = X[: len(kept)]
     if return_kept:
-        return X, out_sr, kept
-    return X, out_sr
+        return X, first[2], np.array(kept, dtype=int)
+    return X, first[2]
 
 
 class ClipFiles:

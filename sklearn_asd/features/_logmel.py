@@ -11,11 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import ClipTransformer
 from ._spectral import (
+    BandedProduct,
     frame_spectra_numpy,
     frame_spectra_torch,
     magnitude_power,
     map_clips,
     n_frames,
+    power_spectrum_inplace,
     stft_window,
 )
 
@@ -162,6 +164,8 @@ class LogMel(ClipTransformer):
         self.mel_basis_ = librosa.filters.mel(
             sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax, dtype=np.float32
         )
+        # the same product, skipping the zeros of the filterbank (CPU path)
+        self._mel_product = BandedProduct(self.mel_basis_)
         self._engine()
         return self
 
@@ -174,7 +178,8 @@ class LogMel(ClipTransformer):
 
     def _compute_numpy(self, x):
         z = frame_spectra_numpy(x, self.n_fft, self.hop_length, self._window(), self.center)
-        mel = magnitude_power(z, self.power) @ self.mel_basis_.T  # (b, frames, n_mels)
+        spec = power_spectrum_inplace(z) if self.power == 2.0 else magnitude_power(z, self.power)
+        mel = self._mel_product(spec)  # (b, frames, n_mels)
         return self._log(mel, np).transpose(0, 2, 1)
 
     def _compute_torch(self, x, device):

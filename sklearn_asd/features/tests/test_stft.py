@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_asd.datasets import AudioReader, ClipFiles
 from sklearn_asd.features import STFT, FrameStack, LogMel, Pool, Spectrum
+from sklearn_asd.features._spectral import BandedProduct, power_spectrum_inplace
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -248,3 +249,18 @@ def test_fitted_on_cuda_scores_on_cpu(tmp_path):
     joblib.dump(lm, tmp_path / "lm.joblib")
     again = joblib.load(tmp_path / "lm.joblib").set_params(device="cpu")
     np.testing.assert_allclose(again.transform(X), gpu, atol=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:Empty filters:UserWarning")
+@pytest.mark.parametrize("n_fft, n_mels", [(1024, 128), (512, 40), (256, 128), (2048, 224)])
+def test_banded_product_equals_dense(n_fft, n_mels):
+    W = librosa.filters.mel(sr=16000, n_fft=n_fft, n_mels=n_mels, dtype=np.float32)
+    P = np.random.default_rng(0).random((3, 7, n_fft // 2 + 1), dtype=np.float32)
+    dense = P @ W.T
+    np.testing.assert_allclose(BandedProduct(W)(P), dense, rtol=1e-5, atol=1e-7)
+
+
+def test_power_spectrum_in_place():
+    z = (np.random.default_rng(0).normal(size=(2, 5, 9)) + 1j).astype(np.complex64)
+    expected = np.abs(z) ** 2
+    np.testing.assert_allclose(power_spectrum_inplace(z.copy()), expected, rtol=1e-6)

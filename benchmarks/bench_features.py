@@ -1,0 +1,179 @@
+"""LogMel against librosa: speed, exactness, and peak memory from files.
+
+Run: python benchmarks/bench_features.py [--n-clips 256] [--repeat 3] [--memory-clips 3000]
+
+Same machine, same run, same 10-second 16 kHz clips (the real recordings of ../shared/data, topped
+up with synthetic machine sounds): clips/s of sklearn_asd.features.LogMel against a loop over
+librosa.feature.melspectrogram + power_to_db and against librosa on the batched array, the ratio to
+librosa's best, and the largest deviation in dB where librosa's value is within 80 dB of the
+clip's maximum. Then the peak resident memory of featurizing --memory-clips files, each way in a
+fresh process: AudioReader(lazy=True) + LogMel (streamed) against AudioReader + LogMel (every
+waveform loaded first). On a CUDA machine it also reports LogMel(device="cuda").
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import librosa
+import numpy as np
+
+from sklearn_asd.datasets import AudioReader, load_dcase, make_machine_sounds
+from sklearn_asd.features import LogMel
+from sklearn_asd.features._spectral import map_clips
+
+DATA = Path(os.environ.get("SKLEARN_ASD_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SR, SECONDS = 16000, 10.0
+PARAMS = dict(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
+
+
+def real_files():
+    """Paths of the real 16 kHz recordings (all at least 10 s long)."""
+    if not DATA.is_dir():
+        return []
+    return sorted(str(p) for p in DATA.rglob("*.wav"))
+
+
+def benchmark_clips(n_clips):
+    """n_clips ten-second clips: the real recordings first, then synthetic ones."""
+    parts, names = [], []
+    if DATA.is_dir():
+        parts.append(load_dcase(DATA / "dcase2023_valve", "valve", "all").X)
+        for machine in ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"):
+            parts.append(load_dcase(DATA / "dcase2023_dev_samples", machine, "all", duration=SECONDS).X)
+        parts.append(load_dcase(DATA / "mimii_8ch_samples", "valve", "all", channel=0).X)
+        names.append(f"{sum(len(p) for p in parts)} real")
+    n_real = sum(len(p) for p in parts)
+    if n_real < n_clips:
+        missing = n_clips - n_real
+        per_section = -(-missing // 6)
+        synth = make_machine_sounds(n_normal=per_section, n_anomalous=0, duration=SECONDS, random_state=0).X
+        parts.append(synth[:missing])
+        names.append(f"{missing} synthetic")
+    return np.concatenate(parts)[:n_clips], " + ".join(names)
+
+
+def best_time(fn, repeat):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def librosa_db(y):
+    mel = librosa.feature.melspectrogram(y=y, pad_mode="constant", **PARAMS)
+    return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
+
+
+def memory_child(mode, n_files):
+    """Featurize n_files paths in this (fresh) process and print the peak RSS in MiB."""
+    files = real_files()
+    if not files:
+        print("nan nan nan nan")
+        return
+    paths = [files[i % len(files)] for i in range(n_files)]
+    reader = AudioReader(SR, duration=SECONDS, lazy=(mode == "lazy"))
+    LogMel(**PARAMS).fit_transform(reader.fit_transform(paths[:2]))  # imports, thread pools
+    baseline_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    out = LogMel(**PARAMS).fit_transform(reader.fit_transform(paths))
+    elapsed = time.perf_counter() - t0
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{peak_mib:.0f} {baseline_mib:.0f} {out.nbytes / 2**20:.0f} {elapsed:.1f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-clips", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-clips", type=int, default=3000)
+    parser.add_argument("--memory-child", choices=["lazy", "eager"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.memory_child, args.memory_clips)
+        return
+
+    X, origin = benchmark_clips(args.n_clips)
+    print(f"{len(X)} clips of {SECONDS:g} s at {SR} Hz ({origin}); {os.cpu_count()} CPU cores")
+    print(f"log-mel: n_fft={PARAMS['n_fft']}, hop={PARAMS['hop_length']}, n_mels={PARAMS['n_mels']}, dB\n")
+
+    # warm up (librosa's numba functions, FFT plans, thread pools)
+    librosa_db(X[:2])
+    model = LogMel(**PARAMS).fit(X)
+    model.transform(X[:16])
+
+    t_loop, ref = best_time(lambda: np.stack([librosa_db(x) for x in X]), args.repeat)
+    t_batch, ref_batch = best_time(lambda: librosa_db(X), args.repeat)
+    t_ours, ours = best_time(lambda: model.transform(X), args.repeat)
+    cpu_torch = LogMel(**PARAMS, device="cpu").fit(X)
+    out = np.empty_like(ours)
+    t_torch, _ = best_time(
+        lambda: map_clips(
+            lambda x: cpu_torch._compute_torch(x, "cpu"), X, out, batch_size=8, n_jobs=1, device="torch"
+        ),
+        args.repeat,
+    )
+    best_librosa = min(t_loop, t_batch)
+    rows = [
+        ("librosa, loop over clips", t_loop),
+        ("librosa, batched array", t_batch),
+        ("LogMel (CPU engine, default settings)", t_ours),
+        ("LogMel torch path on CPU (the CUDA code)", t_torch),
+    ]
+    print(f"{'':44s}{'clips/s':>10s}{'vs librosa best':>18s}")
+    for name, t in rows:
+        print(f"{name:44s}{len(X) / t:10.0f}{best_librosa / t:17.2f}x")
+
+    top = ref.max(axis=(1, 2), keepdims=True)
+    near_top = ref >= top - 80.0
+    diff = np.abs(ours - ref)
+    print(
+        "\nmax |LogMel - librosa| where librosa is within 80 dB of the clip max: "
+        f"{diff[near_top].max():.2e} dB"
+        f" ({100 * near_top.mean():.1f} % of values); everywhere: {diff.max():.2e} dB"
+    )
+    print(f"librosa loop vs batched, max |diff|: {np.abs(ref - ref_batch).max():.2e} dB")
+
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = LogMel(**PARAMS, device="cuda", batch_size=64).fit(X)
+            gpu.transform(X[:64])
+            torch.cuda.synchronize()
+            t_gpu, out_gpu = best_time(lambda: gpu.transform(X), args.repeat)
+            print(
+                f"\nLogMel on {torch.cuda.get_device_name()}: {len(X) / t_gpu:.0f} clips/s "
+                f"({best_librosa / t_gpu:.1f}x librosa's best on this machine's CPU); "
+                f"max |diff| near top {np.abs(out_gpu - ref)[near_top].max():.2e} dB"
+            )
+    except ImportError:
+        pass
+
+    if not real_files():
+        print("\n(no real files: skipping the memory measurement)")
+        return
+    print(f"\npeak memory, {args.memory_clips} ten-second clips read from files (fresh process each):")
+    for mode, label in (("lazy", "AudioReader(lazy=True) + LogMel"), ("eager", "AudioReader + LogMel")):
+        result = subprocess.run(
+            [sys.executable, __file__, "--memory-child", mode, "--memory-clips", str(args.memory_clips)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peak, baseline, output, elapsed = result.stdout.split()
+        added = float(peak) - float(baseline)
+        print(
+            f"  {label:34s} peak RSS {peak:>6s} MiB = {baseline} MiB after imports + {added:.0f} MiB "
+            f"(output {output} MiB), {elapsed} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
