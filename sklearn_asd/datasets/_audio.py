@@ -76,6 +76,8 @@ def _read_one(path, sr, n_samples, channel):
         wave = data[:, channel]
     if wave.size == 0:
         raise AudioReadError(f"{path}: the file holds no samples.")
+    if not np.isfinite(wave).all():
+        raise AudioReadError(f"{path}: the file holds NaN or infinite samples.")
     if sr is not None and file_sr != sr:
         wave = soxr.resample(wave, file_sr, sr, quality="HQ")
     if n_samples is not None:

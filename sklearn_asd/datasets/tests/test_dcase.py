@@ -311,3 +311,12 @@ def test_real_truncated_file_is_named(shared_data, tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(AudioReadError):
             read_audio([dst])
+
+
+def test_nan_samples_are_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "broken.wav"
+    data = np.zeros(100, dtype=np.float32)
+    data[10] = np.nan
+    sf.write(path, data, SR, subtype="FLOAT")
+    with pytest.raises(AudioReadError, match="broken.wav: the file holds NaN"):
+        read_audio([path])
