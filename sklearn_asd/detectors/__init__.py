@@ -1,6 +1,26 @@
-"""Anomaly detectors (OutlierMixin) on clip embeddings."""
+"""Anomaly detectors (OutlierMixin) on clip embeddings (n_clips, n_features).
+
+All follow scikit-learn's signs (``score_samples``/``decision_function`` higher = more
+normal, ``predict`` +1/-1) and add ``anomaly_score`` (higher = more anomalous);
+``section`` and ``domain`` reach them by metadata routing (docs/design.md).
+"""
 
 from ._base import BaseDetector
+from ._domain import DomainAwareDetector
+from ._ensemble import StandardizedEnsemble
+from ._kmeans import KMeansCosineDetector
 from ._knn import KNNDetector
+from ._lof import LOFDetector
+from ._mahalanobis import MahalanobisDetector
+from ._softmax import SoftmaxScore
 
-__all__ = ["BaseDetector", "KNNDetector"]
+__all__ = [
+    "BaseDetector",
+    "DomainAwareDetector",
+    "KMeansCosineDetector",
+    "KNNDetector",
+    "LOFDetector",
+    "MahalanobisDetector",
+    "SoftmaxScore",
+    "StandardizedEnsemble",
+]

@@ -1,16 +1,37 @@
 """The base of every sklearn-asd detector: signs, threshold, metadata."""
 
+import warnings
 from abc import abstractmethod
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+import scipy.stats
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ..utils import check_metadata
+from ..utils import anomaly_score, check_metadata, routed_metadata
 
-_DOMAINS = ("source", "target")
+_DOMAINS = ("source", "target", "unknown")
+
+
+def training_scores(estimator, X, **metadata):
+    """Anomaly scores of a fitted member on its own training clips ``X``.
+
+    Our detectors (and pipelines ending in one) keep them from ``fit``,
+    leave-one-out where the method allows it; any other detector scores ``X``.
+    """
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if hasattr(final, "train_anomaly_scores_"):
+        return np.asarray(final.train_anomaly_scores_, dtype=float)
+    return np.asarray(anomaly_score(estimator, X, **metadata), dtype=float)
+
+
+def fit_member(estimator, X, y, **metadata):
+    """Clone and fit a member detector, passing only the metadata its ``fit`` requests."""
+    member = clone(estimator)
+    return member.fit(X, y, **routed_metadata(member, "fit", metadata))
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
@@ -33,8 +54,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         Anomaly scores of the training clips (leave-one-out where possible);
         the threshold and score standardization are computed from them.
     offset_ : float
-        ``decision_function = score_samples - offset_``; the
-        ``contamination`` quantile of the training ``score_samples``.
+        ``decision_function = score_samples - offset_``. With
+        ``threshold="percentile"``, the ``contamination`` quantile of the
+        training ``score_samples``; with ``threshold="gamma"``, minus the
+        ``1 - contamination`` quantile of a gamma distribution fitted to the
+        training anomaly scores (the DCASE baseline's decision threshold, its
+        0.9 quantile being ``contamination=0.1``).
     """
 
     __metadata_request__fit = {"section": True, "domain": True}
@@ -43,6 +68,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "threshold": [StrOptions({"percentile", "gamma"})],
     }
 
     # Whether the method needs the section / domain of the clips it scores.
@@ -53,10 +79,24 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return False
 
     def _metadata(self, name, values, n, required):
+        if name == "domain":
+            # No domain means one domain: every clip is a source clip (DCASE 2020, MIMII).
+            if values is None:
+                return np.full(n, "source", dtype=object)
+            return check_metadata(values, n, name, caller=type(self).__name__, allowed=_DOMAINS)
         if values is None and not required:
             return None
-        allowed = _DOMAINS if name == "domain" else None
-        return check_metadata(values, n, name, caller=type(self).__name__, allowed=allowed)
+        return check_metadata(values, n, name, caller=type(self).__name__)
+
+    def _known_domains(self, domain):
+        """For detectors that choose by domain: ``"unknown"`` is an error."""
+        if np.any(domain == "unknown"):
+            raise ValueError(
+                f"{type(self).__name__} chooses its model by domain, but some clips have domain "
+                "'unknown' (evaluation data without ground truth): pass their domains, or use a "
+                "detector that does not need them (e.g. MahalanobisDetector(per_domain=True))."
+            )
+        return domain
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, section=None, domain=None):
@@ -72,24 +112,52 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         section : array-like of shape (n_clips,), default=None
             Section of each clip (routed metadata).
         domain : array-like of shape (n_clips,), default=None
-            ``"source"`` / ``"target"`` of each clip (routed metadata).
+            ``"source"`` / ``"target"`` of each clip (routed metadata); ``None``
+            means every clip is from the source domain.
 
         Returns
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        n = X.shape[0]
+        X = self._validate_X(X, reset=True)
+        n = _num_samples(X)
         if section is None and self._needs_section():
-            section = y
+            section = self._section_from_y(y)
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain())
-        self.train_anomaly_scores_ = np.asarray(self._fit(X, section, domain), dtype=float)
-        self.offset_ = float(np.percentile(-self.train_anomaly_scores_, 100.0 * self.contamination))
+        self.train_anomaly_scores_ = np.asarray(self._fit(X, y, section, domain), dtype=float)
+        self.offset_ = -self._threshold(self.train_anomaly_scores_)
         return self
 
+    def _threshold(self, scores):
+        """Anomaly score above which a clip is predicted anomalous."""
+        if self.threshold == "percentile" or np.ptp(scores) == 0:
+            return float(np.percentile(scores, 100.0 * (1.0 - self.contamination)))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shape, loc, scale = scipy.stats.gamma.fit(scores)
+        return float(scipy.stats.gamma.ppf(1.0 - self.contamination, shape, loc=loc, scale=scale))
+
+    def _partition(self, section, n, per_section):
+        """Indices of each section's clips, or of all clips under the key None."""
+        if not per_section:
+            return {None: np.arange(n)}
+        return {s: np.flatnonzero(section == s) for s in np.unique(section)}
+
+    @staticmethod
+    def _unknown(kind, key, known):
+        return ValueError(f"{kind} {key!r} was not seen in fit; known {kind}s: {sorted(map(str, known))}.")
+
+    def _validate_X(self, X, reset):
+        """Embeddings (n_clips, n_features), finite; subclasses taking other input override it."""
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+
+    def _section_from_y(self, y):
+        """The section of each training clip when ``section`` is not routed: ``y`` itself."""
+        return y
+
     @abstractmethod
-    def _fit(self, X, section, domain):
+    def _fit(self, X, y, section, domain):
         """Fit on validated X; return leave-one-out anomaly scores of the training clips."""
 
     @abstractmethod
@@ -112,8 +180,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_clips,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        n = X.shape[0]
+        X = self._validate_X(X, reset=False)
+        n = _num_samples(X)
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain())
         return self._anomaly_score(X, section, domain)

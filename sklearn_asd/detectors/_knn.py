@@ -32,6 +32,9 @@ class KNNDetector(BaseDetector):
         ``y`` stands in for it when not given).
     contamination : float in (0, 0.5], default=0.1
         Share of training clips that the ``predict`` threshold would flag.
+    threshold : {"percentile", "gamma"}, default="percentile"
+        How ``offset_`` is set from the training scores (see
+        :class:`BaseDetector`).
     n_jobs : int or None, default=None
         Parallel jobs of the neighbour search.
 
@@ -76,6 +79,7 @@ class KNNDetector(BaseDetector):
         aggregate="mean",
         per_section=False,
         contamination=0.1,
+        threshold="percentile",
         n_jobs=None,
     ):
         self.n_neighbors = n_neighbors
@@ -83,6 +87,7 @@ class KNNDetector(BaseDetector):
         self.aggregate = aggregate
         self.per_section = per_section
         self.contamination = contamination
+        self.threshold = threshold
         self.n_jobs = n_jobs
 
     def _needs_section(self):
@@ -91,15 +96,10 @@ class KNNDetector(BaseDetector):
     def _reduce(self, dist):
         return dist.mean(axis=1) if self.aggregate == "mean" else dist.max(axis=1)
 
-    def _groups(self, section, n):
-        if not self.per_section:
-            return {None: np.arange(n)}
-        return {s: np.flatnonzero(section == s) for s in np.unique(section)}
-
-    def _fit(self, X, section, domain):
+    def _fit(self, X, y, section, domain):
         self.neighbors_ = {}
         scores = np.empty(X.shape[0])
-        for key, idx in self._groups(section, X.shape[0]).items():
+        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
             if len(idx) <= self.n_neighbors:
                 where = "" if key is None else f" of section {key!r}"
                 raise ValueError(
@@ -118,11 +118,9 @@ class KNNDetector(BaseDetector):
 
     def _anomaly_score(self, X, section, domain):
         scores = np.empty(X.shape[0])
-        for key, idx in self._groups(section, X.shape[0]).items():
+        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
             if key not in self.neighbors_:
-                raise ValueError(
-                    f"section {key!r} was not seen in fit; known sections: {list(self.sections_)}."
-                )
+                raise self._unknown("section", key, self.neighbors_)
             dist, _ = self.neighbors_[key].kneighbors(X[idx])
             scores[idx] = self._reduce(dist)
         return scores

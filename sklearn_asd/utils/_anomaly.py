@@ -5,8 +5,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import get_routing_for_object, process_routing
 
 
-def _consumed(obj, method, metadata):
-    """The part of ``metadata`` that ``obj.method`` (or the steps it routes to) requests."""
+def routed_metadata(obj, method, metadata):
+    """The part of ``metadata`` that ``obj.method`` (or the steps it routes to) requests.
+
+    Metadata routing without the global switch, for meta-estimators that call
+    their members directly: ``member.fit(X, y, **routed_metadata(member, "fit",
+    {"section": s, "domain": d}))`` passes ``section`` only to members that ask
+    for it, so scikit-learn's own detectors work as members too.
+    """
     if not metadata:
         return {}
     try:
@@ -54,7 +60,7 @@ def anomaly_score(estimator, X, **metadata):
     metadata = {k: v for k, v in metadata.items() if v is not None}
     if isinstance(estimator, Pipeline):
         routed = process_routing(
-            estimator, "decision_function", **_consumed(estimator, "decision_function", metadata)
+            estimator, "decision_function", **routed_metadata(estimator, "decision_function", metadata)
         )
         Xt = X
         for name, step in estimator.steps[:-1]:
@@ -64,12 +70,14 @@ def anomaly_score(estimator, X, **metadata):
         name, final = estimator.steps[-1]
         return anomaly_score(final, Xt, **routed[name]["decision_function"])
     if hasattr(estimator, "anomaly_score"):
-        return np.asarray(estimator.anomaly_score(X, **_consumed(estimator, "decision_function", metadata)))
+        return np.asarray(
+            estimator.anomaly_score(X, **routed_metadata(estimator, "decision_function", metadata))
+        )
     if hasattr(estimator, "score_samples"):
         return -np.asarray(estimator.score_samples(X))
     if hasattr(estimator, "decision_function"):
         return -np.asarray(
-            estimator.decision_function(X, **_consumed(estimator, "decision_function", metadata))
+            estimator.decision_function(X, **routed_metadata(estimator, "decision_function", metadata))
         )
     raise TypeError(
         f"{type(estimator).__name__} has neither anomaly_score, score_samples nor "

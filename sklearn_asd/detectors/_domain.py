@@ -1,0 +1,91 @@
+"""One detector for the source domain, another for the target domain."""
+
+import numpy as np
+from sklearn.utils._param_validation import HasMethods
+
+from ..utils import anomaly_score
+from ._base import BaseDetector, fit_member, training_scores
+from ._knn import KNNDetector
+from ._lof import LOFDetector
+
+
+class DomainAwareDetector(BaseDetector):
+    """Score source clips with one detector and target clips with another, by the routed ``domain``.
+
+    The recipe of Morita et al. (DCASE 2021): a density model of the plentiful source
+    clips (LOF) judges source-domain clips, while a nearest-neighbour model fitted on
+    source **and** target clips judges target-domain clips, of which there are too few
+    to estimate a density. Both members see ``section`` if they request it (e.g.
+    ``per_section=True``).
+
+    Parameters
+    ----------
+    source : detector or None, default=None
+        Fitted on the source-domain clips; ``None`` means ``LOFDetector(n_neighbors=4)``.
+    target : detector or None, default=None
+        Fitted on all clips, scores target-domain clips; ``None`` means
+        ``KNNDetector(n_neighbors=1, metric="cosine")``.
+    contamination : float in (0, 0.5], default=0.1
+    threshold : {"percentile", "gamma"}, default="percentile"
+
+    Attributes
+    ----------
+    source_, target_ : detector
+        The fitted members.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.detectors import DomainAwareDetector, KNNDetector, LOFDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(8, 1, (6, 2))])
+    >>> domain = np.array(["source"] * 60 + ["target"] * 6)
+    >>> det = DomainAwareDetector(LOFDetector(), KNNDetector(metric="euclidean")).fit(X, domain=domain)
+    >>> det.predict([[0.0, 0.0], [8.0, 8.0], [8.0, 8.0]], domain=["source", "target", "source"])
+    array([ 1,  1, -1])
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "source": [HasMethods(["fit"]), None],
+        "target": [HasMethods(["fit"]), None],
+    }
+
+    def __init__(self, source=None, target=None, *, contamination=0.1, threshold="percentile"):
+        self.source = source
+        self.target = target
+        self.contamination = contamination
+        self.threshold = threshold
+
+    def _members(self):
+        source = LOFDetector(n_neighbors=4) if self.source is None else self.source
+        target = KNNDetector(n_neighbors=1, metric="cosine") if self.target is None else self.target
+        return source, target
+
+    def _fit(self, X, y, section, domain):
+        domain = self._known_domains(domain)
+        source, target = self._members()
+        src = np.flatnonzero(domain == "source")
+        if src.size == 0:
+            raise ValueError("DomainAwareDetector needs source-domain training clips, got none.")
+        sec = None if section is None else section[src]
+        self.source_ = fit_member(source, X[src], None, section=sec, domain=domain[src])
+        self.target_ = fit_member(target, X, None, section=section, domain=domain)
+        scores = training_scores(self.target_, X, section=section, domain=domain)
+        scores[src] = training_scores(self.source_, X[src], section=sec, domain=domain[src])
+        return scores
+
+    def _anomaly_score(self, X, section, domain):
+        domain = self._known_domains(domain)
+        scores = np.empty(X.shape[0])
+        for dom, member in (("source", self.source_), ("target", self.target_)):
+            rows = np.flatnonzero(domain == dom)
+            if rows.size:
+                sec = None if section is None else section[rows]
+                scores[rows] = anomaly_score(member, X[rows], section=sec, domain=domain[rows])
+        return scores
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags

@@ -1,0 +1,351 @@
+import joblib
+import numpy as np
+import pytest
+import scipy.stats
+from scipy.spatial.distance import cdist, mahalanobis
+from sklearn.cluster import KMeans
+from sklearn.covariance import LedoitWolf
+from sklearn.ensemble import IsolationForest
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, normalize
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_asd.detectors import (
+    DomainAwareDetector,
+    KMeansCosineDetector,
+    KNNDetector,
+    LOFDetector,
+    MahalanobisDetector,
+    SoftmaxScore,
+    StandardizedEnsemble,
+)
+
+LOO = (
+    "training scores are leave-one-out (a clip is not its own neighbour); predict(X_train) sees each "
+    "clip as its own neighbour, so it flags fewer than `contamination` of them, by design of a "
+    "novelty detector (LocalOutlierFactor(novelty=True) hides fit_predict for the same reason)"
+)
+GAMMA = (
+    "threshold='gamma' puts the threshold at a quantile of a gamma distribution fitted to the "
+    "training scores (the DCASE baseline), so it flags about, not exactly, `contamination` of them"
+)
+SECTION = (
+    "SoftmaxScore scores a clip by the probability of its own section, which must be passed "
+    "(routed) at test time; the checks call predict/decision_function without it"
+)
+NO_Y = "SoftmaxScore trains a section classifier and needs y; the outlier checks fit without y"
+
+
+def expected_failed_checks(estimator):
+    if isinstance(estimator, SoftmaxScore):
+        failures = {
+            c: SECTION
+            for c in (
+                "check_estimators_dtypes",
+                "check_dtype_object",
+                "check_estimators_pickle",
+                "check_f_contiguous_array_estimator",
+                "check_classifier_data_not_an_array",
+                "check_methods_sample_order_invariance",
+                "check_methods_subset_invariance",
+                "check_dict_unchanged",
+                "check_fit_idempotent",
+            )
+        }
+        return {**failures, "check_outliers_fit_predict": NO_Y, "check_outliers_train": NO_Y}
+    reason = GAMMA if getattr(estimator, "threshold", None) == "gamma" else LOO
+    if isinstance(estimator, (MahalanobisDetector, KMeansCosineDetector)) and reason != GAMMA:
+        return {}
+    return {"check_outliers_train": reason, "check_outliers_fit_predict": reason}
+
+
+@parametrize_with_checks(
+    [
+        LOFDetector(),
+        MahalanobisDetector(),
+        MahalanobisDetector(covariance="ledoit_wolf", threshold="gamma"),
+        KMeansCosineDetector(n_clusters=3, random_state=0),
+        DomainAwareDetector(),
+        SoftmaxScore(LogisticRegression()),
+        StandardizedEnsemble(
+            [("knn", KNNDetector(metric="euclidean")), ("maha", MahalanobisDetector())], per_section=False
+        ),
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 5))
+    section = np.repeat(["a", "b", "c"], 30)
+    X[section == "b"] += 3.0
+    domain = np.tile(np.r_[np.full(26, "source"), np.full(4, "target")], 3).astype(object)
+    X_test = rng.normal(size=(12, 5)) * 1.5
+    sec_test = np.repeat(["a", "b", "c"], 4)
+    dom_test = np.tile(["source", "target"], 6).astype(object)
+    return X, section, domain, X_test, sec_test, dom_test
+
+
+# ---------------------------------------------------------------- LOF
+
+
+def test_lof_equals_sklearn(data):
+    X, section, _, X_test, sec_test, _ = data
+    det = LOFDetector(n_neighbors=5, per_section=True).fit(X, section=section)
+    for sec in "abc":
+        ref = LocalOutlierFactor(n_neighbors=5, novelty=True).fit(X[section == sec])
+        m = sec_test == sec
+        np.testing.assert_allclose(
+            det.anomaly_score(X_test[m], section=sec_test[m]), -ref.score_samples(X_test[m])
+        )
+        np.testing.assert_allclose(det.train_anomaly_scores_[section == sec], -ref.negative_outlier_factor_)
+
+
+def test_lof_needs_enough_clips(data):
+    X, section, *_ = data
+    with pytest.raises(ValueError, match="needs more than 40 training clips of section 'a', got 30 sample"):
+        LOFDetector(n_neighbors=40, per_section=True).fit(X, section=section)
+
+
+# ---------------------------------------------------------------- Mahalanobis
+
+
+def test_mahalanobis_equals_scipy(data):
+    X, _, _, X_test, _, _ = data
+    det = MahalanobisDetector().fit(X)
+    mu, VI = X.mean(axis=0), np.linalg.pinv(np.cov(X.T, bias=True))
+    expected = [mahalanobis(x, mu, VI) for x in X_test]
+    np.testing.assert_allclose(det.anomaly_score(X_test), expected, rtol=1e-6)
+    centred = MahalanobisDetector(assume_centered=True).fit(X)
+    VI0 = np.linalg.pinv(X.T @ X / len(X))
+    np.testing.assert_allclose(
+        centred.anomaly_score(X_test), [mahalanobis(x, np.zeros(5), VI0) for x in X_test], rtol=1e-6
+    )
+    lw = MahalanobisDetector(covariance="ledoit_wolf").fit(X)
+    np.testing.assert_allclose(
+        lw.anomaly_score(X_test) ** 2, LedoitWolf().fit(X).mahalanobis(X_test), rtol=1e-6
+    )
+
+
+def test_selective_mahalanobis_takes_the_smaller_distance(data):
+    X, section, domain, X_test, sec_test, _ = data
+    det = MahalanobisDetector(per_section=True, per_domain=True, covariance="ledoit_wolf").fit(
+        X, section=section, domain=domain
+    )
+    for sec in "abc":
+        m = sec_test == sec
+        dists = []
+        for dom in ("source", "target"):
+            train = X[(section == sec) & (domain == dom)]
+            dists.append(LedoitWolf().fit(train).mahalanobis(X_test[m]))
+        # no domain needed at test time
+        np.testing.assert_allclose(
+            det.anomaly_score(X_test[m], section=sec_test[m]), np.sqrt(np.min(dists, 0))
+        )
+    with pytest.raises(ValueError, match="at least 2 training clips.*domain 'target'"):
+        MahalanobisDetector(per_domain=True).fit(X[:27], domain=domain[:27])
+
+
+# ---------------------------------------------------------------- k-means / cosine
+
+
+def test_kmeans_cosine_equals_direct_computation(data):
+    X, section, domain, X_test, sec_test, _ = data
+    det = KMeansCosineDetector(n_clusters=4, per_section=True, random_state=0).fit(
+        X, section=section, domain=domain
+    )
+    for sec in "abc":
+        src = (section == sec) & (domain == "source")
+        tgt = (section == sec) & (domain == "target")
+        km = KMeans(n_clusters=4, n_init=10, random_state=0).fit(normalize(X[src]))
+        centres = np.vstack([km.cluster_centers_, X[tgt]])
+        m = sec_test == sec
+        expected = cdist(X_test[m], centres, metric="cosine").min(axis=1)
+        np.testing.assert_allclose(det.anomaly_score(X_test[m], section=sec_test[m]), expected, atol=1e-10)
+        # each target training clip is scored without itself as a centre
+        t_idx = np.flatnonzero(tgt)
+        for j, i in enumerate(t_idx):
+            others = np.delete(centres, 4 + j, axis=0)
+            assert det.train_anomaly_scores_[i] == pytest.approx(cdist(X[i : i + 1], others, "cosine").min())
+
+
+def test_kmeans_cosine_errors(data):
+    X, section, domain, *_ = data
+    with pytest.raises(ValueError, match="at least 40 source-domain training clips"):
+        KMeansCosineDetector(n_clusters=40).fit(X[:30], domain=domain[:30])
+    with pytest.raises(ValueError, match="domain 'unknown'"):
+        KMeansCosineDetector(n_clusters=2).fit(X, domain=np.full(90, "unknown"))
+
+
+# ---------------------------------------------------------------- domain-aware
+
+
+def test_domain_aware_routes_by_domain(data):
+    X, section, domain, X_test, sec_test, dom_test = data
+    det = DomainAwareDetector(
+        LOFDetector(n_neighbors=4, per_section=True), KNNDetector(per_section=True)
+    ).fit(X, section=section, domain=domain)
+    src_ref = LOFDetector(n_neighbors=4, per_section=True).fit(
+        X[domain == "source"], section=section[domain == "source"]
+    )
+    tgt_ref = KNNDetector(per_section=True).fit(X, section=section)
+    scores = det.anomaly_score(X_test, section=sec_test, domain=dom_test)
+    s, t = dom_test == "source", dom_test == "target"
+    np.testing.assert_allclose(scores[s], src_ref.anomaly_score(X_test[s], section=sec_test[s]))
+    np.testing.assert_allclose(scores[t], tgt_ref.anomaly_score(X_test[t], section=sec_test[t]))
+    train = det.train_anomaly_scores_
+    np.testing.assert_allclose(train[domain == "source"], src_ref.train_anomaly_scores_)
+    np.testing.assert_allclose(train[domain == "target"], tgt_ref.train_anomaly_scores_[domain == "target"])
+    with pytest.raises(ValueError, match="domain 'unknown'"):
+        det.anomaly_score(X_test[:1], section=sec_test[:1], domain=["unknown"])
+
+
+def test_domain_aware_accepts_sklearn_members(data):
+    X, _, domain, X_test, _, dom_test = data
+    det = DomainAwareDetector(IsolationForest(random_state=0), LocalOutlierFactor(novelty=True)).fit(
+        X, domain=domain
+    )
+    scores = det.anomaly_score(X_test, domain=dom_test)
+    assert scores.shape == (12,) and np.all(np.isfinite(scores))
+
+
+# ---------------------------------------------------------------- softmax score
+
+
+def test_softmax_prob_and_log_odds():
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]])
+    y = np.array(["s0", "s1", "s2"])
+    sec = np.array(["s0", "s0", "s2"])
+    prob = SoftmaxScore().fit(P, y)
+    np.testing.assert_allclose(prob.anomaly_score(P, section=sec), [-0.7, -0.1, -0.4])
+    odds = SoftmaxScore(kind="log_odds").fit(P, y)
+    p = np.array([0.7, 0.1, 0.4])
+    np.testing.assert_allclose(odds.anomaly_score(P, section=sec), np.log(1 - p) - np.log(p))
+
+
+def test_softmax_sections_with_several_classes_and_frames():
+    classes = ["s0|pat_00", "s0|pat_01", "s1|pat_00"]
+    P = np.array(
+        [
+            [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]],  # clip of s0, two frames
+            [[0.2, 0.2, 0.6], [0.4, 0.4, 0.2]],  # clip of s1
+        ]
+    )
+    det = SoftmaxScore(classes=classes, kind="log_odds").fit(P, ["s0|pat_00", "s1|pat_00"])
+    best = np.array([[0.5, 0.6], [0.6, 0.2]])  # best class of the clip's section, per frame
+    expected = (np.log(1 - best) - np.log(best)).mean(axis=1)
+    np.testing.assert_allclose(det.anomaly_score(P, section=["s0", "s1"]), expected)
+    with pytest.raises(ValueError, match="section 's9' was not seen"):
+        det.anomaly_score(P, section=["s9", "s0"])
+    with pytest.raises(ValueError, match="3 classes but the probabilities have 2 columns"):
+        det.anomaly_score(P[..., :2], section=["s0", "s1"])
+
+
+def test_softmax_with_a_classifier(data):
+    X, section, *_ = data
+    det = SoftmaxScore(LogisticRegression(max_iter=500)).fit(X, section)
+    clf = LogisticRegression(max_iter=500).fit(X, section)
+    expected = -clf.predict_proba(X)[np.arange(len(X)), np.searchsorted(clf.classes_, section)]
+    np.testing.assert_allclose(det.anomaly_score(X, section=section), expected)
+    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\]"):
+        SoftmaxScore().fit(X, section)
+
+
+# ---------------------------------------------------------------- standardized ensemble
+
+
+def test_ensemble_standardizes_per_section_and_combines(data):
+    X, section, domain, X_test, sec_test, dom_test = data
+    members = [("knn", KNNDetector(metric="euclidean")), ("maha", MahalanobisDetector())]
+    ens = StandardizedEnsemble(members, weights=[0.3, 0.7]).fit(X, section=section)
+    knn = KNNDetector(metric="euclidean").fit(X)
+    maha = MahalanobisDetector().fit(X)
+    expected = np.empty(len(X_test))
+    for sec in "abc":
+        tr, te = section == sec, sec_test == sec
+        z = [
+            (m.anomaly_score(X_test[te]) - m.train_anomaly_scores_[tr].mean())
+            / m.train_anomaly_scores_[tr].std()
+            for m in (knn, maha)
+        ]
+        expected[te] = 0.3 * z[0] + 0.7 * z[1]  # w * alpha + (1 - w) * beta
+    np.testing.assert_allclose(ens.anomaly_score(X_test, section=sec_test), expected)
+    mx = StandardizedEnsemble(members, combine="max", per_section=False).fit(X)
+    z = [
+        (m.anomaly_score(X_test) - m.train_anomaly_scores_.mean()) / m.train_anomaly_scores_.std()
+        for m in (knn, maha)
+    ]
+    np.testing.assert_allclose(mx.anomaly_score(X_test), np.max(z, axis=0))
+
+
+def test_ensemble_params_errors_and_sklearn_members(data):
+    X, section, *_ = data
+    ens = StandardizedEnsemble([("knn", KNNDetector()), ("iso", IsolationForest(random_state=0))])
+    assert ens.get_params()["knn__n_neighbors"] == 1
+    ens.set_params(knn__n_neighbors=3)
+    assert ens.estimators[0][1].n_neighbors == 3
+    ens.fit(X, section)  # y stands in for the section; IsolationForest gets no metadata
+    assert np.all(np.isfinite(ens.anomaly_score(X, section=section)))
+    with pytest.raises(ValueError, match="weights apply to combine='mean'"):
+        StandardizedEnsemble([("knn", KNNDetector())], combine="max", weights=[1.0]).fit(X, section)
+    with pytest.raises(ValueError, match="weights must be 2 non-negative"):
+        StandardizedEnsemble([("a", KNNDetector()), ("b", KNNDetector())], weights=[1.0]).fit(X, section)
+    with pytest.raises(ValueError, match="section 'z' was not seen"):
+        ens.anomaly_score(X[:1], section=["z"])
+
+
+def test_ensemble_in_a_routed_pipeline_pickles(data, routing, tmp_path):
+    X, section, domain, X_test, sec_test, dom_test = data
+    pipe = make_pipeline(
+        StandardScaler(),
+        StandardizedEnsemble(
+            [
+                ("dom", DomainAwareDetector(LOFDetector(per_section=True), KNNDetector(per_section=True))),
+                ("maha", MahalanobisDetector(per_section=True, per_domain=True, covariance="ledoit_wolf")),
+            ]
+        ),
+    )
+    pipe.fit(X, section, section=section, domain=domain)
+    dec = pipe.decision_function(X_test, section=sec_test, domain=dom_test)
+    joblib.dump(pipe, tmp_path / "p.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "p.joblib").decision_function(X_test, section=sec_test, domain=dom_test), dec
+    )
+
+
+# ---------------------------------------------------------------- thresholds and errors
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.3])
+def test_gamma_threshold_equals_the_baseline(contamination, data):
+    X, *_ = data
+    det = KNNDetector(metric="euclidean", threshold="gamma", contamination=contamination).fit(X)
+    shape, loc, scale = scipy.stats.gamma.fit(det.train_anomaly_scores_)
+    expected = scipy.stats.gamma.ppf(1 - contamination, shape, loc=loc, scale=scale)
+    assert -det.offset_ == pytest.approx(expected, rel=1e-6)
+    pct = KNNDetector(metric="euclidean", contamination=contamination).fit(X)
+    assert -pct.offset_ == pytest.approx(np.percentile(pct.train_anomaly_scores_, 100 * (1 - contamination)))
+
+
+@pytest.mark.parametrize(
+    "detector",
+    [
+        LOFDetector(),
+        MahalanobisDetector(),
+        KMeansCosineDetector(n_clusters=2),
+        DomainAwareDetector(),
+        StandardizedEnsemble([("knn", KNNDetector())], per_section=False),
+    ],
+    ids=lambda d: type(d).__name__,
+)
+def test_nan_embeddings_are_rejected(detector):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        detector.fit(X)
