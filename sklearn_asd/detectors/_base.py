@@ -144,6 +144,30 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             return {None: np.arange(n)}
         return {s: np.flatnonzero(section == s) for s in np.unique(section)}
 
+    def _fit_sections(self, X, section, per_section, fit_one, min_clips=1, requirement=""):
+        """Fit one model per section (or one for all): ``fit_one(key, idx) -> (model, scores)``.
+
+        Returns the models by section and the training scores of all clips; a section
+        with fewer than ``min_clips`` clips is an error that says what ``requirement``
+        the detector has.
+        """
+        models, scores = {}, np.empty(_num_samples(X))
+        for key, idx in self._partition(section, _num_samples(X), per_section).items():
+            if len(idx) < min_clips:
+                where = "" if key is None else f" of section {key!r}"
+                raise ValueError(f"{requirement} training clips{where}, got {len(idx)} sample(s).")
+            models[key], scores[idx] = fit_one(key, idx)
+        return models, scores
+
+    def _score_sections(self, X, section, per_section, models, score_one):
+        """Scores of each section's clips by its model: ``score_one(model, idx)``."""
+        scores = np.empty(_num_samples(X))
+        for key, idx in self._partition(section, _num_samples(X), per_section).items():
+            if key not in models:
+                raise self._unknown("section", key, models)
+            scores[idx] = score_one(models[key], idx)
+        return scores
+
     @staticmethod
     def _unknown(kind, key, known):
         return ValueError(f"{kind} {key!r} was not seen in fit; known {kind}s: {sorted(map(str, known))}.")

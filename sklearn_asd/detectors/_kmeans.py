@@ -91,9 +91,8 @@ class KMeansCosineDetector(BaseDetector):
     def _fit(self, X, y, section, domain):
         domain = self._known_domains(domain)
         Xn = normalize(X)
-        self.centers_ = {}
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
+
+        def fit_one(key, idx):
             src, tgt = idx[domain[idx] == "source"], idx[domain[idx] == "target"]
             if len(src) < self.n_clusters:
                 where = "" if key is None else f" of section {key!r}"
@@ -104,20 +103,21 @@ class KMeansCosineDetector(BaseDetector):
             km = KMeans(n_clusters=self.n_clusters, n_init=self.n_init, random_state=self.random_state)
             km.fit(Xn[src])
             centres = np.vstack([normalize(km.cluster_centers_), Xn[tgt]])
-            self.centers_[key] = centres
             sim = Xn[idx] @ centres.T
             # a target clip is one of the centres: leave it out of its own score
-            own = np.searchsorted(tgt, idx)
-            is_target = domain[idx] == "target"
-            sim[np.flatnonzero(is_target), self.n_clusters + own[is_target]] = -np.inf
-            scores[idx] = 1.0 - sim.max(axis=1)
+            is_target = np.flatnonzero(domain[idx] == "target")
+            sim[is_target, self.n_clusters + np.arange(len(tgt))] = -np.inf
+            return centres, 1.0 - sim.max(axis=1)
+
+        self.centers_, scores = self._fit_sections(X, section, self.per_section, fit_one)
         return scores
 
     def _anomaly_score(self, X, section, domain):
         Xn = normalize(X)
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            if key not in self.centers_:
-                raise self._unknown("section", key, self.centers_)
-            scores[idx] = 1.0 - (Xn[idx] @ self.centers_[key].T).max(axis=1)
-        return scores
+        return self._score_sections(
+            X,
+            section,
+            self.per_section,
+            self.centers_,
+            lambda centres, idx: 1.0 - (Xn[idx] @ centres.T).max(axis=1),
+        )

@@ -4,9 +4,43 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseDetector
+
+
+class _CosineIndex:
+    """Exact cosine k-nearest-neighbour search by blocked matrix products.
+
+    scikit-learn's cosine search takes its generic (non-GEMM) path; on unit-norm
+    embeddings the cosine distance is ``1 - x . t``, one BLAS product per block
+    of queries (about 10x faster on 128-d embeddings, see
+    ``benchmarks/bench_detectors.py``). Blocks hold at most 2**24 similarities.
+    """
+
+    def __init__(self, X, n_neighbors):
+        self.unit = normalize(X)
+        self.n_neighbors = n_neighbors
+
+    def kneighbors(self, X=None):
+        """Distances (n_queries, k), ascending; ``X=None`` queries the training rows leave-one-out."""
+        loo = X is None
+        Q = self.unit if loo else normalize(X).astype(self.unit.dtype, copy=False)
+        k = self.n_neighbors
+        out = np.empty((Q.shape[0], k), dtype=self.unit.dtype)
+        rows = max(1, min(4096, 2**24 // max(1, self.unit.shape[0])))
+        for start in range(0, Q.shape[0], rows):
+            sim = Q[start : start + rows] @ self.unit.T
+            if loo:
+                block = np.arange(sim.shape[0])
+                sim[block, start + block] = -np.inf
+            if k == 1:
+                top = sim.max(axis=1, keepdims=True)
+            else:
+                top = -np.sort(-np.partition(sim, sim.shape[1] - k, axis=1)[:, -k:], axis=1)
+            out[start : start + rows] = np.clip(1.0 - top, 0.0, 2.0)
+        return out, None
 
 
 class KNNDetector(BaseDetector):
@@ -14,7 +48,8 @@ class KNNDetector(BaseDetector):
 
     The kNN back-end of the self-supervised ASD systems (e.g. 1 neighbour,
     cosine distance, per section, for the target domain of Morita et al.,
-    DCASE 2021). Neighbour search is scikit-learn's :class:`NearestNeighbors`.
+    DCASE 2021). Neighbour search is scikit-learn's :class:`NearestNeighbors`, except for the
+    cosine distance, searched exactly by blocked matrix products (several times faster).
     Training clips' own scores are computed leave-one-out (a clip is not its
     own neighbour), so the ``contamination`` threshold is not biased to zero.
 
@@ -97,30 +132,32 @@ class KNNDetector(BaseDetector):
         return dist.mean(axis=1) if self.aggregate == "mean" else dist.max(axis=1)
 
     def _fit(self, X, y, section, domain):
-        self.neighbors_ = {}
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            if len(idx) <= self.n_neighbors:
-                where = "" if key is None else f" of section {key!r}"
-                raise ValueError(
-                    f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than "
-                    f"{self.n_neighbors} training clips{where}, got {len(idx)} sample(s)."
-                )
-            nn = NearestNeighbors(n_neighbors=self.n_neighbors, metric=self.metric, n_jobs=self.n_jobs)
-            nn.fit(X[idx])
+        def fit_one(key, idx):
+            if self.metric == "cosine":
+                index = _CosineIndex(X[idx], self.n_neighbors)
+            else:
+                index = NearestNeighbors(n_neighbors=self.n_neighbors, metric=self.metric, n_jobs=self.n_jobs)
+                index.fit(X[idx])
             # kneighbors(None) leaves each training clip out of its own neighbours.
-            dist, _ = nn.kneighbors()
-            scores[idx] = self._reduce(dist)
-            self.neighbors_[key] = nn
+            return index, self._reduce(index.kneighbors()[0])
+
+        self.neighbors_, scores = self._fit_sections(
+            X,
+            section,
+            self.per_section,
+            fit_one,
+            min_clips=self.n_neighbors + 1,
+            requirement=f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors}",
+        )
         if self.per_section:
             self.sections_ = np.array(sorted(self.neighbors_), dtype=object)
         return scores
 
     def _anomaly_score(self, X, section, domain):
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            if key not in self.neighbors_:
-                raise self._unknown("section", key, self.neighbors_)
-            dist, _ = self.neighbors_[key].kneighbors(X[idx])
-            scores[idx] = self._reduce(dist)
-        return scores
+        return self._score_sections(
+            X,
+            section,
+            self.per_section,
+            self.neighbors_,
+            lambda index, idx: self._reduce(index.kneighbors(X[idx])[0]),
+        )

@@ -2,7 +2,6 @@
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils._param_validation import Interval
 
@@ -83,26 +82,24 @@ class LOFDetector(BaseDetector):
         return self.per_section
 
     def _fit(self, X, y, section, domain):
-        self.models_ = {}
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            if len(idx) <= self.n_neighbors:
-                where = "" if key is None else f" of section {key!r}"
-                raise ValueError(
-                    f"LOFDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors} "
-                    f"training clips{where}, got {len(idx)} sample(s)."
-                )
+        def fit_one(key, idx):
             lof = LocalOutlierFactor(
                 n_neighbors=self.n_neighbors, metric=self.metric, novelty=True, n_jobs=self.n_jobs
-            ).fit(X[idx])
-            scores[idx] = -lof.negative_outlier_factor_
-            self.models_[key] = lof
+            )
+            lof.fit(X[idx])
+            return lof, -lof.negative_outlier_factor_
+
+        self.models_, scores = self._fit_sections(
+            X,
+            section,
+            self.per_section,
+            fit_one,
+            min_clips=self.n_neighbors + 1,
+            requirement=f"LOFDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors}",
+        )
         return scores
 
     def _anomaly_score(self, X, section, domain):
-        scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            if key not in self.models_:
-                raise self._unknown("section", key, self.models_)
-            scores[idx] = -self.models_[key].score_samples(X[idx])
-        return scores
+        return self._score_sections(
+            X, section, self.per_section, self.models_, lambda lof, idx: -lof.score_samples(X[idx])
+        )

@@ -1,5 +1,6 @@
 """Input checks and parameters shared by the transformers that take waveforms."""
 
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -9,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ..datasets import ClipFiles
-from ._spectral import check_batching, resolve_device
+from ._spectral import check_batching, map_clips, resolve_device
 
 
 def as_float_waveforms(X):
@@ -48,7 +49,8 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
     }
 
     def _min_samples(self):
-        return 1
+        # without centring, a clip must hold one whole frame
+        return self.n_fft if getattr(self, "center", True) is False else 1
 
     def _validate_clips(self, X, reset):
         if isinstance(X, ClipFiles):
@@ -77,3 +79,13 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
     def _engine(self):
         check_batching(self.batch_size, self.n_jobs)
         return resolve_device(self.device)
+
+    def _map(self, X, shape, dtype=np.float32):
+        """Run ``_compute_numpy`` (CPU) or ``_compute_torch`` (CUDA) over chunks into one output.
+
+        ``shape`` is the output shape of one clip.
+        """
+        device = self._engine()
+        out = np.empty((X.shape[0], *shape), dtype=dtype)
+        fn = self._compute_numpy if device == "cpu" else functools.partial(self._compute_torch, device=device)
+        return map_clips(fn, X, out, batch_size=self.batch_size, n_jobs=self.n_jobs, device=device)

@@ -15,7 +15,6 @@ from ._spectral import (
     frame_spectra_numpy,
     frame_spectra_torch,
     magnitude_power,
-    map_clips,
     n_frames,
     power_spectrum_inplace,
     stft_window,
@@ -140,9 +139,6 @@ class LogMel(ClipTransformer):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
 
-    def _min_samples(self):
-        return 1 if self.center else self.n_fft
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the clips and parameters and build the mel filterbank.
@@ -206,10 +202,7 @@ class LogMel(ClipTransformer):
         """
         check_is_fitted(self)
         X = self._validate_clips(X, reset=False)
-        device = self._engine()
-        out = np.empty((X.shape[0], self.n_mels, self.n_frames_), dtype=np.float32)
-        fn = self._compute_numpy if device == "cpu" else (lambda x: self._compute_torch(x, device))
-        return map_clips(fn, X, out, batch_size=self.batch_size, n_jobs=self.n_jobs, device=device)
+        return self._map(X, (self.n_mels, self.n_frames_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

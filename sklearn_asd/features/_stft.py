@@ -13,7 +13,6 @@ from ._spectral import (
     frame_spectra_numpy,
     frame_spectra_torch,
     magnitude_power,
-    map_clips,
     n_frames,
     stft_window,
 )
@@ -124,9 +123,6 @@ class STFT(ClipTransformer):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
 
-    def _min_samples(self):
-        return 1 if self.center else self.n_fft
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the clips and parameters."""
@@ -156,11 +152,8 @@ class STFT(ClipTransformer):
         """Spectrograms of the clips, shape (n_clips, n_fft // 2 + 1, n_frames)."""
         check_is_fitted(self)
         X = self._validate_clips(X, reset=False)
-        device = self._engine()
         dtype = np.complex64 if self.kind == "complex" else np.float32
-        out = np.empty((X.shape[0], self.n_fft // 2 + 1, self.n_frames_), dtype=dtype)
-        fn = self._compute_numpy if device == "cpu" else (lambda x: self._compute_torch(x, device))
-        return map_clips(fn, X, out, batch_size=self.batch_size, n_jobs=self.n_jobs, device=device)
+        return self._map(X, (self.n_fft // 2 + 1, self.n_frames_), dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -256,10 +249,7 @@ class Spectrum(ClipTransformer):
         """Spectra of the clips, shape (n_clips, n_fft // 2 + 1), float32."""
         check_is_fitted(self)
         X = self._validate_clips(X, reset=False)
-        device = self._engine()
-        out = np.empty((X.shape[0], self.n_fft_ // 2 + 1), dtype=np.float32)
-        fn = self._compute_numpy if device == "cpu" else (lambda x: self._compute_torch(x, device))
-        return map_clips(fn, X, out, batch_size=self.batch_size, n_jobs=self.n_jobs, device=device)
+        return self._map(X, (self.n_fft_ // 2 + 1,))
 
     def get_feature_names_out(self, input_features=None):
         """``spectrum0`` ... one name per frequency bin."""
