@@ -169,6 +169,11 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return scores
 
     @staticmethod
+    def _rows(X, idx):
+        """``X[idx]``, without the copy when ``idx`` (sorted, unique) covers every row."""
+        return X if len(idx) == _num_samples(X) else X[idx]
+
+    @staticmethod
     def _unknown(kind, key, known):
         return ValueError(f"{kind} {key!r} was not seen in fit; known {kind}s: {sorted(map(str, known))}.")
 

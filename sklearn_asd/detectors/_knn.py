@@ -134,10 +134,10 @@ class KNNDetector(BaseDetector):
     def _fit(self, X, y, section, domain):
         def fit_one(key, idx):
             if self.metric == "cosine":
-                index = _CosineIndex(X[idx], self.n_neighbors)
+                index = _CosineIndex(self._rows(X, idx), self.n_neighbors)
             else:
                 index = NearestNeighbors(n_neighbors=self.n_neighbors, metric=self.metric, n_jobs=self.n_jobs)
-                index.fit(X[idx])
+                index.fit(self._rows(X, idx))
             # kneighbors(None) leaves each training clip out of its own neighbours.
             return index, self._reduce(index.kneighbors()[0])
 
@@ -159,5 +159,5 @@ class KNNDetector(BaseDetector):
             section,
             self.per_section,
             self.neighbors_,
-            lambda index, idx: self._reduce(index.kneighbors(X[idx])[0]),
+            lambda index, idx: self._reduce(index.kneighbors(self._rows(X, idx))[0]),
         )

@@ -86,7 +86,7 @@ class LOFDetector(BaseDetector):
             lof = LocalOutlierFactor(
                 n_neighbors=self.n_neighbors, metric=self.metric, novelty=True, n_jobs=self.n_jobs
             )
-            lof.fit(X[idx])
+            lof.fit(self._rows(X, idx))
             return lof, -lof.negative_outlier_factor_
 
         self.models_, scores = self._fit_sections(
@@ -101,5 +101,9 @@ class LOFDetector(BaseDetector):
 
     def _anomaly_score(self, X, section, domain):
         return self._score_sections(
-            X, section, self.per_section, self.models_, lambda lof, idx: -lof.score_samples(X[idx])
+            X,
+            section,
+            self.per_section,
+            self.models_,
+            lambda lof, idx: -lof.score_samples(self._rows(X, idx)),
         )
