@@ -19,8 +19,14 @@ def check_metadata(values, n_samples, name, *, caller, allowed=None):
     if values.ndim == 0:
         values = np.full(n_samples, values.item(), dtype=object)
     if values.shape != (n_samples,):
+        hint = ""
+        if values.ndim == 1:
+            hint = (
+                f" If a sampler earlier in the pipeline changed the number of clips, metadata cannot "
+                f"follow it: let y carry the class and call set_fit_request({name}=False) on {caller}."
+            )
         raise ValueError(
-            f"{caller}: {name} must have one value per clip, shape ({n_samples},), got {values.shape}."
+            f"{caller}: {name} must have one value per clip, shape ({n_samples},), got {values.shape}.{hint}"
         )
     if allowed is not None:
         bad = set(values.tolist()) - set(allowed)
