@@ -1,0 +1,29 @@
+"""PyTorch modules of the embedders: backbones (patches -> embeddings) and heads (embeddings -> logits).
+
+Plain ``torch.nn`` modules, written here (torchvision is not a dependency), so that any
+backbone combines with any head in :mod:`sklearn_asd.embedders`.
+"""
+
+from ._heads import AdaCos, ArcFace, LinearHead, SubClusterAdaCos, kl_divergence, soft_cross_entropy
+from ._mobilefacenet import MOBILEFACENET_SETTING, MobileFaceNet
+from ._mobilenet import MOBILENETV2_SETTING, MobileNetV2
+from ._resnet import ResNet
+from ._stgram import LogMelLayer, SepSTgramNet, STgramNet, TgramNet
+
+__all__ = [
+    "MOBILEFACENET_SETTING",
+    "MOBILENETV2_SETTING",
+    "AdaCos",
+    "ArcFace",
+    "LinearHead",
+    "LogMelLayer",
+    "MobileFaceNet",
+    "MobileNetV2",
+    "ResNet",
+    "STgramNet",
+    "SepSTgramNet",
+    "SubClusterAdaCos",
+    "TgramNet",
+    "kl_divergence",
+    "soft_cross_entropy",
+]

@@ -1,0 +1,199 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sklearn_asd.features import LogMel
+from sklearn_asd.nn import (
+    MOBILEFACENET_SETTING,
+    AdaCos,
+    ArcFace,
+    LinearHead,
+    LogMelLayer,
+    MobileFaceNet,
+    MobileNetV2,
+    ResNet,
+    SepSTgramNet,
+    STgramNet,
+    SubClusterAdaCos,
+    TgramNet,
+    kl_divergence,
+    soft_cross_entropy,
+)
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+# ----------------------------------------------------------------------- architectures
+
+
+def test_mobilenetv2_half_width_is_giris_table():
+    giri = [
+        (1, 8, 1, 1),
+        (6, 16, 2, 2),
+        (6, 16, 3, 2),
+        (6, 32, 4, 2),
+        (6, 48, 3, 1),
+        (6, 80, 3, 2),
+        (6, 160, 1, 1),
+    ]
+    net = MobileNetV2(0.5)
+    assert net.stages() == giri
+    assert net.features[0][0].out_channels == 16 and net.features[0][0].stride == (2, 2)
+    assert net.features[-1][0].out_channels == 1280 and net.embedding_dim == 1280
+    assert n_params(net) == 687_392
+
+
+def test_parameter_counts_equal_the_reference_architectures():
+    # torchvision's totals (3,504,872 / 11,689,512 / 25,557,032) minus their 1000-class classifiers
+    assert n_params(MobileNetV2(1.0, in_channels=3)) == 3_504_872 - (1280 * 1000 + 1000)
+    assert n_params(ResNet(18, in_channels=3)) == 11_689_512 - (512 * 1000 + 1000)
+    assert n_params(ResNet(50, in_channels=3)) == 25_557_032 - (2048 * 1000 + 1000)
+    # MobileFaceNet at its 112 x 112-style 7 x 7 global depthwise kernel: the paper's 0.99 M
+    face = MobileFaceNet(input_shape=(224, 224), in_channels=3)
+    assert face.feature_shape == (7, 7)
+    assert abs(n_params(face) - 0.99e6) / 0.99e6 < 0.02
+
+
+def test_mobilefacenet_is_moritas_table():
+    net = MobileFaceNet(input_shape=(1024, 32))
+    blocks = [m for m in net.features if hasattr(m, "expand_ratio")]
+    assert len(blocks) == sum(n for _, _, n, _ in MOBILEFACENET_SETTING) == 15
+    assert [(b.expand_ratio, b.out_channels) for b in blocks[:5]] == [(2, 64)] * 5
+    assert net.feature_shape == (32, 1)  # 1024 x 32 halved five times
+    assert net(torch.randn(2, 1024, 32)).shape == (2, 128)
+    with pytest.raises(ValueError, match="built for inputs of shape \\(1024, 32\\)"):
+        net(torch.randn(2, 512, 32))
+
+
+@pytest.mark.parametrize(
+    "net, dim",
+    [
+        (MobileNetV2(0.5), 1280),
+        (MobileNetV2(0.5, embedding_dim=128), 128),
+        (ResNet(18), 512),
+        (ResNet(50), 2048),
+    ],
+    ids=["mnv2", "mnv2-128", "resnet18", "resnet50"],
+)
+def test_backbones_embed_patches(net, dim):
+    net.eval()
+    patches = torch.randn(3, 64, 64)
+    with torch.no_grad():
+        out = net(patches)
+        assert out.shape == (3, dim) and net.embedding_dim == dim
+        torch.testing.assert_close(net(patches.unsqueeze(1)), out)  # (B, 1, F, T) works too
+
+
+def test_logmel_layer_equals_logmel():
+    x = np.random.default_rng(0).normal(size=(2, 8000)).astype(np.float32) * 0.1
+    ref = LogMel(n_mels=64).fit_transform(x)
+    out = LogMelLayer(n_mels=64)(torch.from_numpy(x)).numpy()
+    assert out.shape == ref.shape
+    near_top = ref > ref.max() - 80
+    assert np.abs(out - ref)[near_top].max() < 1e-3
+
+
+def test_stgram_family_shapes():
+    wave = torch.randn(2, 16000)
+    tgram = TgramNet(n_frames=32)
+    assert tgram(wave).shape == (2, 128, 32)  # the shape of the log-mel
+    assert [type(m).__name__ for m in tgram.encoder[0]] == ["LayerNorm", "LeakyReLU", "Conv1d"]
+    st = STgramNet(16000).eval()
+    assert st.backbone.stem[0].in_channels == 2 and st(wave).shape == (2, 512)
+    sep = SepSTgramNet(16000, embedding_dim=256).eval()
+    assert sep(wave).shape == (2, 256)
+    with pytest.raises(ValueError, match="waveforms of shape \\(batch, 16000\\)"):
+        st(torch.randn(2, 8000))
+
+
+# ----------------------------------------------------------------------- heads and losses
+
+
+def test_cross_entropy_and_kl_against_their_formulas():
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, requires_grad=True)
+    hard = torch.tensor([0, 2, 1, 2])
+    soft = torch.tensor([[0.4, 0.6, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0], [0.1, 0.2, 0.7]])
+    p = torch.softmax(logits, dim=1)
+    assert torch.allclose(soft_cross_entropy(logits, hard), -torch.log(p[torch.arange(4), hard]).mean())
+    assert torch.allclose(soft_cross_entropy(logits, soft), -(soft * torch.log(p)).sum(1).mean())
+    terms = torch.where(soft > 0, soft * torch.log(soft / p), torch.zeros_like(soft))
+    assert torch.allclose(kl_divergence(logits, soft), terms.sum(1).mean())
+    # with soft targets, KL and cross-entropy differ by the targets' entropy: same gradient
+    g_ce = torch.autograd.grad(soft_cross_entropy(logits, soft), logits)[0]
+    g_kl = torch.autograd.grad(kl_divergence(logits, soft), logits)[0]
+    assert torch.allclose(g_ce, g_kl, atol=1e-6)
+    assert torch.allclose(kl_divergence(logits, hard), soft_cross_entropy(logits, hard), atol=1e-6)
+
+
+def test_arcface_against_its_formula():
+    torch.manual_seed(0)
+    head = ArcFace(8, 5, s=30.0, m=0.5)
+    z, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 3, 4, 0])
+    cos = (F.normalize(z) @ F.normalize(head.weight).T).detach().numpy()
+    logits = head.train()(z, y).detach().numpy()
+    theta = np.arccos(np.clip(cos, -1, 1))
+    for i, t in enumerate(y.numpy()):
+        expected = (
+            np.cos(theta[i, t] + 0.5) if theta[i, t] + 0.5 < math.pi else cos[i, t] - 0.5 * math.sin(0.5)
+        )
+        assert logits[i, t] == pytest.approx(30 * expected, abs=1e-4)
+        others = np.delete(np.arange(5), t)
+        np.testing.assert_allclose(logits[i, others], 30 * cos[i, others], atol=1e-4)
+    np.testing.assert_allclose(
+        head.eval()(z, y).detach().numpy(), 30 * cos, atol=1e-4
+    )  # no margin at inference
+    with pytest.raises(ValueError, match="need hard class targets"):
+        head.train()(z, torch.full((6, 5), 0.2))
+
+
+def test_adacos_scale_update_against_its_formula():
+    torch.manual_seed(0)
+    head = AdaCos(8, 4)
+    assert float(head.s) == pytest.approx(math.sqrt(2) * math.log(3))
+    z, y = torch.randn(10, 8), torch.tensor([0, 1, 2, 3] * 2 + [0, 1])
+    cos = (F.normalize(z) @ F.normalize(head.weight).T).detach().double()
+    s0 = float(head.s)
+    head.train()(z, y)
+    onehot = F.one_hot(y, 4).bool()
+    b_avg = torch.where(onehot, 0.0, torch.exp(s0 * cos)).sum(1).mean()
+    theta_med = torch.median(torch.acos(cos[onehot]))
+    expected = torch.log(b_avg) / torch.cos(torch.clamp(theta_med, max=math.pi / 4))
+    assert float(head.s) == pytest.approx(float(expected), rel=1e-5)
+    s1 = float(head.s)
+    head.eval()(z, y)  # no update outside training
+    assert float(head.s) == s1
+
+
+def test_subcluster_adacos_class_probability_is_the_sum_of_its_centres():
+    torch.manual_seed(0)
+    head = SubClusterAdaCos(8, 3, n_subclusters=4).eval()
+    z = torch.randn(5, 8)
+    centre_logits = head.s * (F.normalize(z) @ F.normalize(head.weight).T)
+    expected = torch.softmax(centre_logits, dim=1).view(5, 3, 4).sum(dim=2)
+    torch.testing.assert_close(torch.softmax(head(z), dim=1), expected)
+    assert float(head.s) == pytest.approx(math.sqrt(2) * math.log(11))
+
+
+def test_heads_train_a_separable_problem():
+    torch.manual_seed(0)
+    z = torch.randn(60, 4)
+    y = (z[:, 0] > 0).long() + 2 * (z[:, 1] > 0).long()
+    for head in (
+        LinearHead(4, 4),
+        ArcFace(4, 4, s=10.0, m=0.2),
+        AdaCos(4, 4),
+        SubClusterAdaCos(4, 4, n_subclusters=3),
+    ):
+        opt = torch.optim.Adam(head.parameters(), lr=0.05)
+        for _ in range(200):
+            opt.zero_grad()
+            soft_cross_entropy(head.train()(z, y), y).backward()
+            opt.step()
+        accuracy = (head.eval()(z).argmax(1) == y).float().mean()
+        assert accuracy > 0.9, type(head).__name__
