@@ -1,0 +1,420 @@
+"""Self-supervised classifier embedders: train a network to tell sections apart, embed clips with it."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+from skorch import NeuralNet
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+from torch import nn
+
+from ..augment import as_sampler
+from ..nn import (
+    AdaCos,
+    ArcFace,
+    LinearHead,
+    MobileFaceNet,
+    MobileNetV2,
+    ResNet,
+    SepSTgramNet,
+    STgramNet,
+    SubClusterAdaCos,
+    kl_divergence,
+    soft_cross_entropy,
+)
+
+OUTLIER_CLASS = "__outlier__"
+_BACKBONES = {
+    "mobilenetv2": MobileNetV2,
+    "resnet": ResNet,
+    "mobilefacenet": MobileFaceNet,
+    "stgramnet": STgramNet,
+    "sepstgramnet": SepSTgramNet,
+}
+_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet)
+_HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
+
+
+class PatchDataset(torch.utils.data.Dataset):
+    """Patches of ``patch_frames`` frames every ``patch_hop`` frames, cut on access from the clip tensor.
+
+    Item ``i`` is patch ``i % n_patches`` of clip ``i // n_patches`` (a view of the clip, no
+    copy of the whole set) with its clip's target. ``patch_frames=None``: one item per clip.
+    """
+
+    def __init__(self, X, y=None, patch_frames=None, patch_hop=1):
+        self.X = torch.as_tensor(X)
+        self.y = None if y is None else torch.as_tensor(y)
+        self.patch_frames, self.patch_hop = patch_frames, patch_hop
+        if patch_frames is None:
+            self.n_patches = 1
+        else:
+            self.n_patches = 1 + (self.X.shape[-1] - patch_frames) // patch_hop
+
+    def __len__(self):
+        return self.X.shape[0] * self.n_patches
+
+    def __getitem__(self, i):
+        clip, k = divmod(i, self.n_patches)
+        x = self.X[clip]
+        if self.patch_frames is not None:
+            start = k * self.patch_hop
+            x = x[..., start : start + self.patch_frames]
+        return (x, torch.empty(0)) if self.y is None else (x, self.y[clip])
+
+
+class ClassifierModule(nn.Module):
+    """A backbone (patches -> embeddings) and a head (embeddings -> class logits)."""
+
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+    def forward(self, x, target=None):
+        return self.head(self.backbone(x), target)
+
+    def embed(self, x):
+        return self.backbone(x)
+
+
+class SoftTargetLoss(nn.Module):
+    """Cross-entropy (``"ce"``) or KL divergence (``"kl"``) of class indices or class proportions."""
+
+    def __init__(self, kind="ce"):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, logits, target):
+        return (kl_divergence if self.kind == "kl" else soft_cross_entropy)(logits, target)
+
+
+class PatchNet(NeuralNet):
+    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them)."""
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
+        y_pred = self.module_(Xi, yi if yi.dim() == 1 else None)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+
+class ClassifierEmbedder(TransformerMixin, BaseEstimator):
+    """Embed clips with a network trained to classify their sections (self-supervised ASD).
+
+    The heart of the self-supervised systems (Giri et al. 2020, Morita et al. 2021, the
+    STgram systems): a network learns to tell the sections (machine IDs, or section x
+    attribute) of **normal** clips apart; a clip whose embedding, or class probability,
+    looks unlike its section's is anomalous. Clips are cut into overlapping patches of
+    ``patch_frames`` frames every ``patch_hop`` frames (64 and 8 in Giri et al.), each with its
+    clip's target, cut on the fly; ``transform`` aggregates the patch embeddings of each clip
+    (one row per clip) and ``predict_proba`` averages the patch probabilities. Training is
+    skorch's (callbacks such as ``EarlyStopping``, ``Checkpoint``, ``LRScheduler`` pass
+    through), on CUDA when ``device="auto"`` finds it; a fitted embedder pickles and, trained
+    on a GPU, loads on a CPU-only machine.
+
+    Parameters
+    ----------
+    module : str or nn.Module class, default="mobilenetv2"
+        ``"mobilenetv2"``, ``"resnet"``, ``"mobilefacenet"`` (spectrogram patches),
+        ``"stgramnet"``, ``"sepstgramnet"`` (waveforms, whole clips), or a backbone class
+        whose instances map a batch of patches to (batch, ``embedding_dim``).
+    module_params : dict or None, default=None
+        Parameters of the backbone (e.g. ``{"width_mult": 0.5}``); MobileFaceNet's input
+        shape and the STgram networks' clip length are filled in from the data.
+    head : {"softmax", "arcface", "adacos", "subcluster_adacos"}, default="softmax"
+    head_params : dict or None, default=None
+        E.g. ``{"s": 30.0, "m": 0.5}`` for ArcFace.
+    loss : {"auto", "ce", "kl"}, default="auto"
+        ``"auto"``: KL divergence for soft labels (Mixup), cross-entropy otherwise.
+    patch_frames : int or None, default=64
+        Frames per patch; ``None``: whole clips (the STgram networks always take whole clips).
+    patch_hop : int, default=8
+    aggregate : {"mean", "std", "mean+std"}, default="mean"
+        How ``transform`` turns patch embeddings into a clip embedding.
+    augment : sampler, list of samplers or None, default=None
+        Fit-time augmentations (``sklearn_asd.augment``), applied to the training clips only.
+    outliers : array-like or None, default=None
+        Clips of other machine types, trained as one extra class, ``"__outlier__"`` (outlier
+        exposure); same shape as the clips of ``fit``.
+    max_epochs : int, default=10
+    lr : float, default=1e-4
+        Adam's learning rate (Giri et al.).
+    batch_size : int, default=64
+        Patches per batch.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    device : str, default="auto"
+        ``"auto"``: CUDA if available, else CPU.
+    random_state : int or None, default=None
+        Seeds the weights and the batch order; CPU training is then repeatable.
+    callbacks : list or None, default=None
+        skorch callbacks.
+    verbose : int, default=0
+        skorch's per-epoch progress table when 1.
+
+    Attributes
+    ----------
+    net_ : skorch NeuralNet
+        The trained network (``net_.module_`` is a :class:`ClassifierModule`).
+    classes_ : ndarray
+        The classes, in the order of ``predict_proba``'s columns.
+    embedding_dim_ : int
+        Size of one patch embedding (``transform`` gives twice that for ``"mean+std"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.embedders import ClassifierEmbedder
+    >>> S = np.random.RandomState(0).normal(size=(8, 32, 40)).astype(np.float32)
+    >>> y = ["id_00"] * 4 + ["id_02"] * 4
+    >>> emb = ClassifierEmbedder(module_params={"width_mult": 0.25}, patch_frames=16, patch_hop=8,
+    ...                          max_epochs=1, random_state=0).fit(S, y)
+    >>> emb.transform(S).shape, emb.predict_proba(S).shape
+    ((8, 1280), (8, 2))
+    """
+
+    _parameter_constraints = {
+        "module": [StrOptions(set(_BACKBONES)), type],
+        "module_params": [dict, None],
+        "head": [StrOptions(set(_HEADS))],
+        "head_params": [dict, None],
+        "loss": [StrOptions({"auto", "ce", "kl"})],
+        "patch_frames": [Interval(Integral, 1, None, closed="left"), None],
+        "patch_hop": [Interval(Integral, 1, None, closed="left")],
+        "aggregate": [StrOptions({"mean", "std", "mean+std"})],
+        "augment": "no_validation",
+        "outliers": ["array-like", None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [type],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "callbacks": [list, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        module="mobilenetv2",
+        *,
+        module_params=None,
+        head="softmax",
+        head_params=None,
+        loss="auto",
+        patch_frames=64,
+        patch_hop=8,
+        aggregate="mean",
+        augment=None,
+        outliers=None,
+        max_epochs=10,
+        lr=1e-4,
+        batch_size=64,
+        optimizer=torch.optim.Adam,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.module_params = module_params
+        self.head = head
+        self.head_params = head_params
+        self.loss = loss
+        self.patch_frames = patch_frames
+        self.patch_hop = patch_hop
+        self.aggregate = aggregate
+        self.augment = augment
+        self.outliers = outliers
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ input
+
+    def _backbone_class(self):
+        return _BACKBONES[self.module] if isinstance(self.module, str) else self.module
+
+    def _takes_waveforms(self):
+        return issubclass(self._backbone_class(), _WAVEFORM_BACKBONES)
+
+    def _patch_frames(self):
+        return None if self._takes_waveforms() else self.patch_frames
+
+    def _check_clips(self, X, reset):
+        X = check_array(X, allow_nd=True, dtype=np.float32)
+        name = type(self).__name__
+        if self._takes_waveforms():
+            if X.ndim != 2:
+                raise ValueError(
+                    f"{name}(module={self.module!r}) takes waveforms (n_clips, n_samples), got {X.shape}."
+                )
+        elif X.ndim != 3:
+            raise ValueError(
+                f"{name}(module={self.module!r}) takes spectrograms (n_clips, n_freqs, n_frames), got shape "
+                f"{X.shape}: put a feature step such as LogMel before it."
+            )
+        elif self.patch_frames is not None and X.shape[2] < self.patch_frames:
+            raise ValueError(
+                f"clips have {X.shape[2]} frames, fewer than patch_frames={self.patch_frames}: use longer "
+                "clips, a smaller hop in the features, or a smaller patch_frames."
+            )
+        if reset:
+            self.clip_shape_ = X.shape[1:]
+            self.n_features_in_ = X.shape[1]
+        elif X.shape[1:] != self.clip_shape_:
+            raise ValueError(f"{name} was fitted on clips of shape {self.clip_shape_}, got {X.shape[1:]}.")
+        return X
+
+    def _device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    # ------------------------------------------------------------------ training
+
+    def _targets(self, X, y):
+        """Augment, add outliers, and encode the targets: (X, targets, classes)."""
+        sampler = as_sampler(self.augment)
+        if sampler is not None:
+            X, y = sampler.fit_resample(X, y)
+            X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y)
+        if y.ndim == 2:
+            classes = getattr(sampler, "classes_", None)
+            if classes is None or len(classes) != y.shape[1]:
+                raise ValueError(
+                    "soft labels need their classes: they come from an augment= sampler such as Mixup."
+                )
+            classes = np.asarray(classes, dtype=object)
+        else:
+            classes = np.unique(y.astype(object))
+        if self.outliers is not None:
+            outliers = self._check_clips(self.outliers, reset=False)
+            X = np.concatenate([X, outliers])
+            classes = np.append(classes, OUTLIER_CLASS).astype(object)
+            if y.ndim == 2:
+                y = np.vstack(
+                    [np.hstack([y, np.zeros((len(y), 1))]), np.eye(len(classes))[[-1] * len(outliers)]]
+                )
+            else:
+                y = np.concatenate([y.astype(object), np.full(len(outliers), OUTLIER_CLASS, dtype=object)])
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} learns to tell classes apart, but the training clips have a single "
+                f"class ({classes[0]!r}): add outliers= (clips of other machine types) or an augmentation "
+                "that makes new classes (augment=SpectralWarp())."
+            )
+        if y.ndim == 2:
+            targets = torch.as_tensor(y, dtype=torch.float32)
+        else:
+            order = np.argsort(classes)
+            targets = torch.as_tensor(
+                order[np.searchsorted(classes[order], y.astype(object))], dtype=torch.long
+            )
+        return X, targets, classes
+
+    def _build_module(self, X, n_classes):
+        params = dict(self.module_params or {})
+        backbone_class = self._backbone_class()
+        if backbone_class is MobileFaceNet:
+            params.setdefault("input_shape", (X.shape[1], self._patch_frames() or X.shape[2]))
+        if issubclass(backbone_class, _WAVEFORM_BACKBONES):
+            params.setdefault("n_samples", X.shape[1])
+        backbone = backbone_class(**params)
+        head = _HEADS[self.head](backbone.embedding_dim, n_classes, **(self.head_params or {}))
+        return ClassifierModule(backbone, head)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network to classify the training clips' classes ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_freqs, n_frames), or (n_clips, n_samples) for the
+            STgram networks
+        y : array-like of shape (n_clips,) or (n_clips, n_classes)
+            Class (section) of each clip, or class proportions.
+        """
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        X = self._check_clips(X, reset=True)
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+        X_train, targets, self.classes_ = self._targets(X, y)
+        loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")
+        module = self._build_module(X_train, len(self.classes_))
+        self.embedding_dim_ = module.backbone.embedding_dim
+        generator = torch.Generator()
+        if self.random_state is not None:
+            generator.manual_seed(self.random_state)
+        self.net_ = PatchNet(
+            module=module,
+            criterion=SoftTargetLoss,
+            criterion__kind=loss,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=self.callbacks,
+            device=self._device(),
+            verbose=self.verbose,
+            iterator_train__shuffle=True,
+            iterator_train__generator=generator,
+        )
+        self.net_.fit(PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop), y=None)
+        return self
+
+    # ------------------------------------------------------------------ inference
+
+    def _patch_outputs(self, X, fn):
+        """``fn(module, batch)`` over every patch, as (n_clips, n_patches, ...)."""
+        check_is_fitted(self)
+        X = self._check_clips(X, reset=False)
+        dataset = PatchDataset(X, None, self._patch_frames(), self.patch_hop)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=False)
+        module, device = self.net_.module_, self.net_.device
+        module.eval()
+        with torch.no_grad():
+            outputs = [fn(module, xb.to(device)).float().cpu() for xb, _ in loader]
+        out = torch.cat(outputs).numpy()
+        return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])
+
+    def transform(self, X):
+        """Clip embeddings: the patch embeddings of each clip, aggregated (``aggregate``)."""
+        Z = self._patch_outputs(X, lambda m, xb: m.embed(xb))
+        if self.aggregate == "mean":
+            return Z.mean(axis=1)
+        if self.aggregate == "std":
+            return Z.std(axis=1)
+        return np.concatenate([Z.mean(axis=1), Z.std(axis=1)], axis=1)
+
+    def predict_proba(self, X):
+        """Class probabilities of each clip: the mean of its patches' softmax (columns ``classes_``)."""
+        return self._patch_outputs(X, lambda m, xb: torch.softmax(m(xb), dim=1)).mean(axis=1)
+
+    def predict(self, X):
+        """The most probable class of each clip."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.non_deterministic = self.random_state is None
+        if not self._takes_waveforms():
+            # spectrogram clips are 3-D, which scikit-learn's checks do not generate
+            tags.input_tags.two_d_array = False
+            tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,178 @@
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
+
+from sklearn_asd.augment import Mixup, SpectralWarp
+from sklearn_asd.datasets import concat_datasets, make_machine_sounds
+from sklearn_asd.detectors import KNNDetector, SoftmaxScore
+from sklearn_asd.embedders import OUTLIER_CLASS, ClassifierEmbedder, PatchDataset
+from sklearn_asd.features import LogMel
+from sklearn_asd.metrics import dcase_scorer
+from sklearn_asd.model_selection import NormalOnlyKFold
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+TINY = dict(module_params={"width_mult": 0.25}, patch_frames=16, patch_hop=8, max_epochs=1, batch_size=16)
+
+
+def clips(n_per_class=6, n_classes=2, n_freqs=32, n_frames=40, seed=0):
+    """Spectrogram clips whose class is a band of energy: an easy task."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(-60, 3, size=(n_per_class * n_classes, n_freqs, n_frames)).astype(np.float32)
+    y = np.repeat([f"section_{c:02d}" for c in range(n_classes)], n_per_class).astype(object)
+    for i, c in enumerate(np.repeat(np.arange(n_classes), n_per_class)):
+        X[i, 4 + 8 * c : 8 + 8 * c] += 30.0
+    return X, y
+
+
+@parametrize_with_checks([ClassifierEmbedder(random_state=0, **TINY)])
+def test_sklearn_compatible(estimator, check):
+    # Spectrogram clips are 3-D, which scikit-learn's checks do not generate: its API checks run.
+    check(estimator)
+
+
+def test_patches_are_views_with_their_clips_target():
+    X = torch.arange(2 * 3 * 20, dtype=torch.float32).reshape(2, 3, 20)
+    ds = PatchDataset(X, torch.tensor([5, 7]), patch_frames=8, patch_hop=4)
+    assert ds.n_patches == 4 and len(ds) == 8
+    x, y = ds[6]  # clip 1, patch 2
+    torch.testing.assert_close(x, X[1, :, 8:16])
+    assert int(y) == 7
+    assert x.untyped_storage().data_ptr() == X.untyped_storage().data_ptr()  # no copy of the clips
+
+
+def test_fit_transform_predict_and_learning():
+    X, y = clips()
+    emb = ClassifierEmbedder(**{**TINY, "max_epochs": 15, "lr": 3e-3}, random_state=0).fit(X, y)
+    assert list(emb.classes_) == ["section_00", "section_01"]
+    Z = emb.transform(X)
+    assert Z.shape == (12, 1280) and Z.dtype == np.float32
+    proba = emb.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert (emb.predict(X) == y).mean() == 1.0  # the band is easy to tell apart
+    assert len(emb.net_.history) == 15
+    both = emb.set_params(aggregate="mean+std").transform(X)
+    assert both.shape == (12, 2560)
+    np.testing.assert_allclose(both[:, :1280], Z, rtol=1e-6)
+
+
+def test_seeded_training_is_repeatable_and_pickles(tmp_path):
+    X, y = clips()
+    a = ClassifierEmbedder(random_state=3, **TINY).fit(X, y)
+    b = ClassifierEmbedder(random_state=3, **TINY).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    joblib.dump(a, tmp_path / "emb.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "emb.joblib").transform(X), a.transform(X))
+
+
+@pytest.mark.parametrize("head", ["arcface", "adacos", "subcluster_adacos"])
+def test_margin_heads(head):
+    X, y = clips(n_classes=3)
+    params = {"subcluster_adacos": {"n_subclusters": 2}, "arcface": {"s": 10.0, "m": 0.2}}.get(head)
+    emb = ClassifierEmbedder(head=head, head_params=params, random_state=0, **TINY).fit(X, y)
+    assert emb.predict_proba(X).shape == (18, 3)
+
+
+def test_augmentation_outliers_and_soft_labels():
+    X, y = clips()
+    warped = ClassifierEmbedder(augment=SpectralWarp(scale="linear"), random_state=0, **TINY).fit(X, y)
+    assert len(warped.classes_) == 6 and "section_00|warp=0.95" in list(warped.classes_)
+    mixed = ClassifierEmbedder(augment=[Mixup(random_state=0)], random_state=0, **TINY).fit(X, y)
+    assert mixed.net_.criterion_.kind == "kl" and list(mixed.classes_) == ["section_00", "section_01"]
+    one_section = y.copy()
+    one_section[:] = "section_00"
+    rng = np.random.default_rng(1)
+    other_machine = rng.normal(-60, 3, size=(4, 32, 40)).astype(np.float32)
+    oe = ClassifierEmbedder(outliers=other_machine, random_state=0, **TINY).fit(X, one_section)
+    assert list(oe.classes_) == ["section_00", OUTLIER_CLASS]
+
+
+def test_other_backbones():
+    X, y = clips(n_frames=32)
+    face = ClassifierEmbedder("mobilefacenet", patch_frames=16, patch_hop=16, max_epochs=1, random_state=0)
+    assert face.fit(X, y).transform(X).shape == (12, 128)
+    res = ClassifierEmbedder("resnet", **{**TINY, "module_params": {"depth": 18, "embedding_dim": 64}})
+    assert res.fit(X, y).transform(X).shape == (12, 64)
+    waves = np.random.default_rng(0).normal(size=(6, 4096)).astype(np.float32)
+    stgram = ClassifierEmbedder(
+        "stgramnet", module_params={"n_mels": 32}, max_epochs=1, batch_size=4, random_state=0
+    )
+    assert stgram.fit(waves, y[::2]).transform(waves).shape == (6, 512)
+
+
+def test_callbacks_pass_through():
+    seen = []
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(net.history[-1]["train_loss"])
+
+    X, y = clips()
+    ClassifierEmbedder(callbacks=[Record()], random_state=0, **{**TINY, "max_epochs": 3}).fit(X, y)
+    assert len(seen) == 3 and all(np.isfinite(seen))
+
+
+def test_bad_input_is_caught_before_training():
+    X, y = clips()
+    with pytest.raises(ValueError, match="single class.*outliers=.*SpectralWarp"):
+        ClassifierEmbedder(**TINY).fit(X, ["section_00"] * len(X))
+    with pytest.raises(ValueError, match="takes spectrograms .* put a feature step"):
+        ClassifierEmbedder(**TINY).fit(X[:, :, 0], y)
+    with pytest.raises(ValueError, match="fewer than patch_frames=64"):
+        ClassifierEmbedder(patch_frames=64).fit(X, y)
+    bad = X.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ClassifierEmbedder(**TINY).fit(bad, y)
+    with pytest.raises(ValueError, match="requires y"):
+        ClassifierEmbedder(**TINY).fit(X, None)
+    fitted = ClassifierEmbedder(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match="fitted on clips of shape"):
+        fitted.transform(X[:, :16])
+
+
+@pytest.mark.slow
+def test_grid_search_of_embedder_pipelines_with_dcase_scorer(routing):
+    kw = dict(n_sections=2, duration=1.0, random_state=0)
+    data = concat_datasets(
+        make_machine_sounds(n_normal={"source": 8, "target": 2}, split="train", **kw),
+        make_machine_sounds(n_normal=3, n_anomalous=3, **kw),
+    )
+    embedder = ClassifierEmbedder(random_state=0, **TINY)
+    cv = NormalOnlyKFold(2, shuffle=True, random_state=0)
+    fit_params = dict(anomaly=data.anomaly, section=data.section, domain=data.domain)
+    knn = Pipeline(
+        [("logmel", LogMel(n_mels=32)), ("embed", embedder), ("knn", KNNDetector(per_section=True))]
+    )
+    search = GridSearchCV(
+        knn, {"embed__lr": [1e-4, 1e-3]}, scoring=dcase_scorer, cv=cv, refit=False, error_score="raise"
+    )
+    search.fit(data.X, data.y, **fit_params)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    softmax = Pipeline([("logmel", LogMel(n_mels=32)), ("score", SoftmaxScore(embedder))])
+    search = GridSearchCV(
+        softmax,
+        {"score__kind": ["prob", "log_odds"]},
+        scoring=dcase_scorer,
+        cv=cv,
+        refit=False,
+        error_score="raise",
+    )
+    search.fit(data.X, data.y, **fit_params)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+@cuda
+def test_trained_on_cuda_scores_on_cpu(tmp_path):
+    X, y = clips()
+    emb = ClassifierEmbedder(device="cuda", random_state=0, **TINY).fit(X, y)
+    gpu = emb.transform(X)
+    joblib.dump(emb, tmp_path / "emb.joblib")
+    cpu = joblib.load(tmp_path / "emb.joblib")
+    cpu.net_.set_params(device="cpu")
+    cpu.net_.module_.to("cpu")
+    np.testing.assert_allclose(cpu.transform(X), gpu, atol=1e-4)
