@@ -93,14 +93,27 @@ class SoftTargetLoss(nn.Module):
 
 
 class PatchNet(NeuralNet):
-    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them)."""
+    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them).
+
+    ``mixed_precision=True`` runs the forward pass and the loss under bfloat16 autocast
+    (no gradient scaling needed, unlike float16).
+    """
+
+    def __init__(self, *args, mixed_precision=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixed_precision = mixed_precision
+
+    def autocast(self):
+        device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
+        return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bool(self.mixed_precision))
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
-        y_pred = self.module_(Xi, yi if yi.dim() == 1 else None)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        with self.autocast():
+            y_pred = self.module_(Xi, yi if yi.dim() == 1 else None)
+            loss = self.get_loss(y_pred.float(), yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -151,6 +164,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     optimizer : torch optimizer class, default=torch.optim.Adam
     device : str, default="auto"
         ``"auto"``: CUDA if available, else CPU.
+    mixed_precision : bool or "auto", default="auto"
+        bfloat16 autocast of the forward passes; ``"auto"``: on CUDA only.
     random_state : int or None, default=None
         Seeds the weights and the batch order; CPU training is then repeatable.
     callbacks : list or None, default=None
@@ -195,6 +210,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [type],
         "device": [str],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
         "callbacks": [list, None],
         "verbose": ["verbose"],
@@ -218,6 +234,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         batch_size=64,
         optimizer=torch.optim.Adam,
         device="auto",
+        mixed_precision="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -237,6 +254,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -370,6 +388,9 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             train_split=None,
             callbacks=self.callbacks,
             device=self._device(),
+            mixed_precision=self._device().startswith("cuda")
+            if self.mixed_precision == "auto"
+            else self.mixed_precision,
             verbose=self.verbose,
             iterator_train__shuffle=True,
             iterator_train__generator=generator,
@@ -387,7 +408,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=False)
         module, device = self.net_.module_, self.net_.device
         module.eval()
-        with torch.no_grad():
+        with torch.no_grad(), self.net_.autocast():
             outputs = [fn(module, xb.to(device)).float().cpu() for xb, _ in loader]
         out = torch.cat(outputs).numpy()
         return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])

@@ -104,6 +104,15 @@ def test_other_backbones():
     assert stgram.fit(waves, y[::2]).transform(waves).shape == (6, 512)
 
 
+def test_mixed_precision_path_runs_on_cpu():
+    X, y = clips()
+    emb = ClassifierEmbedder(mixed_precision=True, device="cpu", random_state=0, **TINY).fit(X, y)
+    assert emb.net_.mixed_precision is True
+    Z = emb.transform(X)
+    assert Z.dtype == np.float32 and np.all(np.isfinite(Z))
+    assert ClassifierEmbedder(device="cpu", **TINY).fit(X, y).net_.mixed_precision is False  # "auto" on CPU
+
+
 def test_callbacks_pass_through():
     seen = []
 
