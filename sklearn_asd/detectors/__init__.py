@@ -5,6 +5,7 @@ normal, ``predict`` +1/-1) and add ``anomaly_score`` (higher = more anomalous);
 ``section`` and ``domain`` reach them by metadata routing (docs/design.md).
 """
 
+from ._autoencoder import AutoEncoderDetector, OutlierExposureLoss
 from ._base import BaseDetector
 from ._domain import DomainAwareDetector
 from ._ensemble import StandardizedEnsemble
@@ -15,12 +16,14 @@ from ._mahalanobis import MahalanobisDetector
 from ._softmax import SoftmaxScore
 
 __all__ = [
+    "AutoEncoderDetector",
     "BaseDetector",
     "DomainAwareDetector",
     "KMeansCosineDetector",
     "KNNDetector",
     "LOFDetector",
     "MahalanobisDetector",
+    "OutlierExposureLoss",
     "SoftmaxScore",
     "StandardizedEnsemble",
 ]

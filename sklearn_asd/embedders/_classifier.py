@@ -26,6 +26,7 @@ from ..nn import (
     kl_divergence,
     soft_cross_entropy,
 )
+from ._training import AutocastMixin, build_net
 
 OUTLIER_CLASS = "__outlier__"
 _BACKBONES = {
@@ -92,28 +93,16 @@ class SoftTargetLoss(nn.Module):
         return (kl_divergence if self.kind == "kl" else soft_cross_entropy)(logits, target)
 
 
-class PatchNet(NeuralNet):
-    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them).
-
-    ``mixed_precision=True`` runs the forward pass and the loss under bfloat16 autocast
-    (no gradient scaling needed, unlike float16).
-    """
-
-    def __init__(self, *args, mixed_precision=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.mixed_precision = mixed_precision
-
-    def autocast(self):
-        device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
-        return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bool(self.mixed_precision))
+class PatchNet(AutocastMixin, NeuralNet):
+    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them)."""
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
         with self.autocast():
-            y_pred = self.module_(Xi, yi if yi.dim() == 1 else None)
-            loss = self.get_loss(y_pred.float(), yi, X=Xi, training=True)
+            y_pred = self.module_(Xi, yi if yi.dim() == 1 else None).float()
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -295,11 +284,6 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             raise ValueError(f"{name} was fitted on clips of shape {self.clip_shape_}, got {X.shape[1:]}.")
         return X
 
-    def _device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return self.device
-
     # ------------------------------------------------------------------ training
 
     def _targets(self, X, y):
@@ -368,33 +352,24 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = self._check_clips(X, reset=True)
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
         X_train, targets, self.classes_ = self._targets(X, y)
         loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")
-        module = self._build_module(X_train, len(self.classes_))
-        self.embedding_dim_ = module.backbone.embedding_dim
-        generator = torch.Generator()
-        if self.random_state is not None:
-            generator.manual_seed(self.random_state)
-        self.net_ = PatchNet(
-            module=module,
-            criterion=SoftTargetLoss,
+        self.net_ = build_net(
+            PatchNet,
+            lambda: self._build_module(X_train, len(self.classes_)),
+            SoftTargetLoss,
+            random_state=self.random_state,
+            device=self.device,
+            mixed_precision=self.mixed_precision,
             criterion__kind=loss,
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None,
             callbacks=self.callbacks,
-            device=self._device(),
-            mixed_precision=self._device().startswith("cuda")
-            if self.mixed_precision == "auto"
-            else self.mixed_precision,
             verbose=self.verbose,
-            iterator_train__shuffle=True,
-            iterator_train__generator=generator,
         )
+        self.embedding_dim_ = self.net_.module.backbone.embedding_dim
         self.net_.fit(PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop), y=None)
         return self
 

@@ -1,0 +1,265 @@
+"""The DCASE autoencoder baseline as an outlier detector, with outlier exposure."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
+from skorch import NeuralNet
+from torch import nn
+
+from ..embedders._training import AutocastMixin, build_net
+from ._base import BaseDetector
+from ._mahalanobis import MahalanobisDetector
+
+
+def dense_autoencoder(n_inputs, hidden=128, n_hidden=4, bottleneck=8):
+    """The DCASE 2020-2023 baseline's network: n_hidden x (Dense hidden, BN, ReLU), bottleneck, mirror."""
+
+    def block(n_in, n_out):
+        return [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ReLU()]
+
+    layers, width = [], n_inputs
+    for _ in range(n_hidden):
+        layers += block(width, hidden)
+        width = hidden
+    layers += block(width, bottleneck)
+    width = bottleneck
+    for _ in range(n_hidden):
+        layers += block(width, hidden)
+        width = hidden
+    layers.append(nn.Linear(width, n_inputs))
+    return nn.Sequential(*layers)
+
+
+class OutlierExposureLoss(nn.Module):
+    """Reconstruction error of normal vectors, plus a margin ranking term for outlier vectors.
+
+    ``mean_normal(e) + weight * mean_outliers(max(0, margin + mean_normal(e) - e_out))`` with
+    ``e`` the mean squared reconstruction error of a vector: the outlier-exposure objective of
+    Hendrycks et al. (ICLR 2019, their loss for density models, the reconstruction error taking
+    the place of the negative log-likelihood): normal vectors are reconstructed well, and outlier
+    vectors at least ``margin`` worse. Without outliers in a batch it is the baseline's MSE.
+    """
+
+    def __init__(self, weight=1.0, margin=1.0):
+        super().__init__()
+        self.weight, self.margin = weight, margin
+
+    def forward(self, reconstruction, target, is_outlier):
+        errors = (reconstruction - target).square().mean(dim=1)
+        normal = errors[~is_outlier]
+        loss = normal.mean() if normal.numel() else errors.new_zeros(())
+        if is_outlier.any():
+            in_error = normal.mean().detach() if normal.numel() else errors.new_zeros(())
+            loss = loss + self.weight * torch.relu(self.margin + in_error - errors[is_outlier]).mean()
+        return loss
+
+
+class ReconstructionNet(AutocastMixin, NeuralNet):
+    """skorch net whose loss compares the reconstruction with its input (targets flag outliers)."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        X = X.to(y_pred.device)
+        return self.criterion_(y_pred, X, y_true.to(y_pred.device).bool())
+
+
+def stack_frames(S, n_frames):
+    """(n_clips, F, T) -> (n_clips, T - n_frames + 1, n_frames * F): the baseline's vectors."""
+    windows = np.lib.stride_tricks.sliding_window_view(S, n_frames, axis=2)  # (n, F, T', n_frames)
+    n, f, t, _ = windows.shape
+    return np.ascontiguousarray(windows.transpose(0, 2, 3, 1)).reshape(n, t, n_frames * f)
+
+
+class AutoEncoderDetector(BaseDetector):
+    """The DCASE Task 2 autoencoder baseline: anomaly score = the clip's mean reconstruction error.
+
+    Exactly the official baseline (2020-2023): the log-mel spectrogram (128 bands) of a clip is
+    cut into vectors of ``n_frames`` = 5 consecutive frames (640-d); a dense autoencoder
+    (4 x 128 units with batch norm and ReLU, an 8-unit bottleneck, the mirror decoder) learns to
+    reconstruct the vectors of normal clips with the mean squared error (Adam, lr 1e-3, batch
+    512); a clip's score is the mean error over its vectors. ``scoring="selective_mahalanobis"``
+    is the 2023-2024 baseline's score: the Mahalanobis distance of each error vector under the
+    source and the target training errors' covariance, the smaller one
+    (:class:`MahalanobisDetector` with ``per_domain=True, assume_centered=True``), averaged over
+    the clip. The decision threshold is the baseline's gamma fit by default.
+
+    ``outliers=``: clips of other machine types are trained as pseudo-anomalies with the outlier
+    exposure objective of :class:`OutlierExposureLoss` (Kazakova et al., DCASE 2022 used 3,000
+    normal + 3,000 outlier clips).
+
+    Parameters
+    ----------
+    n_frames : int, default=5
+        Frames per vector.
+    hidden, n_hidden, bottleneck : int, default=128, 4, 8
+        The network.
+    scoring : {"mse", "selective_mahalanobis"}, default="mse"
+    outliers : array-like of shape (n_outlier_clips, F, T) or None, default=None
+        Clips of other machines (same features) for outlier exposure.
+    oe_weight, oe_margin : float, default=1.0, 1.0
+        Weight and margin of the outlier term.
+    max_epochs : int, default=100
+    lr : float, default=1e-3
+    batch_size : int, default=512
+        Vectors per batch.
+    device : str, default="auto"
+    random_state : int or None, default=None
+    callbacks : list or None, default=None
+    verbose : int, default=0
+    contamination : float in (0, 0.5], default=0.1
+    threshold : {"gamma", "percentile"}, default="gamma"
+
+    Attributes
+    ----------
+    net_ : skorch NeuralNet
+        The trained autoencoder.
+    mahalanobis_ : MahalanobisDetector
+        The error model (``scoring="selective_mahalanobis"``).
+
+    References
+    ----------
+    Y. Koizumi et al., "Description and discussion on DCASE2020 challenge task 2", DCASE 2020.
+    D. Hendrycks et al., "Deep anomaly detection with outlier exposure", ICLR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.detectors import AutoEncoderDetector
+    >>> S = np.random.RandomState(0).normal(-40, 3, size=(20, 16, 12)).astype(np.float32)
+    >>> det = AutoEncoderDetector(max_epochs=2, batch_size=64, random_state=0).fit(S)
+    >>> det.anomaly_score(S[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "n_frames": [Interval(Integral, 1, None, closed="left")],
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "bottleneck": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [StrOptions({"mse", "selective_mahalanobis"})],
+        "outliers": ["array-like", None],
+        "oe_weight": [Interval(Real, 0, None, closed="left")],
+        "oe_margin": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "callbacks": [list, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_frames=5,
+        *,
+        hidden=128,
+        n_hidden=4,
+        bottleneck=8,
+        scoring="mse",
+        outliers=None,
+        oe_weight=1.0,
+        oe_margin=1.0,
+        max_epochs=100,
+        lr=1e-3,
+        batch_size=512,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        contamination=0.1,
+        threshold="gamma",
+    ):
+        self.n_frames = n_frames
+        self.hidden = hidden
+        self.n_hidden = n_hidden
+        self.bottleneck = bottleneck
+        self.scoring = scoring
+        self.outliers = outliers
+        self.oe_weight = oe_weight
+        self.oe_margin = oe_margin
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.contamination = contamination
+        self.threshold = threshold
+
+    def _validate_X(self, X, reset):
+        S = check_array(X, allow_nd=True, dtype=np.float32)
+        if S.ndim != 3:
+            raise ValueError(
+                f"AutoEncoderDetector takes spectrograms (n_clips, n_mels, n_frames), got shape {S.shape}: "
+                "put LogMel before it (the detector stacks the frames itself)."
+            )
+        if S.shape[2] < self.n_frames:
+            raise ValueError(f"clips have {S.shape[2]} frames, fewer than n_frames={self.n_frames}.")
+        if reset:
+            self.n_features_in_ = S.shape[1]
+        elif S.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {S.shape[1]} bands, but AutoEncoderDetector was fitted on {self.n_features_in_}."
+            )
+        return S
+
+    def _errors(self, S):
+        """Error vectors (n_clips, n_vectors, D) of the clips' stacked frames."""
+        V = stack_frames(S, self.n_frames)
+        flat = V.reshape(-1, V.shape[2])
+        recon = self.net_.predict(flat)
+        return (recon - flat).reshape(V.shape)
+
+    def _clip_scores(self, errors):
+        if self.scoring == "mse":
+            return np.square(errors).mean(axis=(1, 2))
+        flat = errors.reshape(-1, errors.shape[2])
+        return self.mahalanobis_.anomaly_score(flat).reshape(errors.shape[:2]).mean(axis=1)
+
+    def _fit(self, X, y, section, domain):
+        vectors = stack_frames(X, self.n_frames)
+        flat = vectors.reshape(-1, vectors.shape[2])
+        is_outlier = np.zeros(len(flat), dtype=np.float32)
+        if self.outliers is not None:
+            out = stack_frames(self._validate_X(self.outliers, reset=False), self.n_frames)
+            out = out.reshape(-1, out.shape[2])
+            flat = np.concatenate([flat, out])
+            is_outlier = np.concatenate([is_outlier, np.ones(len(out), dtype=np.float32)])
+        self.net_ = build_net(
+            ReconstructionNet,
+            lambda: dense_autoencoder(flat.shape[1], self.hidden, self.n_hidden, self.bottleneck),
+            OutlierExposureLoss,
+            random_state=self.random_state,
+            device=self.device,
+            criterion__weight=self.oe_weight,
+            criterion__margin=self.oe_margin,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+        )
+        self.net_.fit(flat, is_outlier)
+        errors = self._errors(X)
+        if self.scoring == "selective_mahalanobis":
+            rows = errors.reshape(-1, errors.shape[2])
+            self.mahalanobis_ = MahalanobisDetector(per_domain=True, assume_centered=True).fit(
+                rows, domain=np.repeat(domain, errors.shape[1])
+            )
+        return self._clip_scores(errors)
+
+    def _anomaly_score(self, X, section, domain):
+        return self._clip_scores(self._errors(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
