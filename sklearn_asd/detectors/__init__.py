@@ -12,6 +12,7 @@ from ._ensemble import StandardizedEnsemble
 from ._kmeans import KMeansCosineDetector
 from ._knn import KNNDetector
 from ._lof import LOFDetector
+from ._made import GroupMADE, GroupMADEDetector
 from ._mahalanobis import MahalanobisDetector
 from ._softmax import SoftmaxScore
 
@@ -19,6 +20,8 @@ __all__ = [
     "AutoEncoderDetector",
     "BaseDetector",
     "DomainAwareDetector",
+    "GroupMADE",
+    "GroupMADEDetector",
     "KMeansCosineDetector",
     "KNNDetector",
     "LOFDetector",

@@ -72,7 +72,34 @@ def stack_frames(S, n_frames):
     return np.ascontiguousarray(windows.transpose(0, 2, 3, 1)).reshape(n, t, n_frames * f)
 
 
-class AutoEncoderDetector(BaseDetector):
+class FrameVectorDetector(BaseDetector):
+    """Base of the detectors on log-mel clips cut into vectors of ``n_frames`` stacked frames."""
+
+    def _validate_X(self, X, reset):
+        S = check_array(X, allow_nd=True, dtype=np.float32)
+        name = type(self).__name__
+        if S.ndim != 3:
+            raise ValueError(
+                f"{name} takes spectrograms (n_clips, n_mels, n_frames), got shape {S.shape}: "
+                "put LogMel before it (the detector stacks the frames itself)."
+            )
+        if S.shape[2] < self.n_frames:
+            raise ValueError(f"clips have {S.shape[2]} frames, fewer than n_frames={self.n_frames}.")
+        if reset:
+            self.n_features_in_ = S.shape[1]
+        elif S.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {S.shape[1]} bands, but {name} was fitted on {self.n_features_in_}.")
+        return S
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class AutoEncoderDetector(FrameVectorDetector):
     """The DCASE Task 2 autoencoder baseline: anomaly score = the clip's mean reconstruction error.
 
     Exactly the official baseline (2020-2023): the log-mel spectrogram (128 bands) of a clip is
@@ -191,23 +218,6 @@ class AutoEncoderDetector(BaseDetector):
         self.contamination = contamination
         self.threshold = threshold
 
-    def _validate_X(self, X, reset):
-        S = check_array(X, allow_nd=True, dtype=np.float32)
-        if S.ndim != 3:
-            raise ValueError(
-                f"AutoEncoderDetector takes spectrograms (n_clips, n_mels, n_frames), got shape {S.shape}: "
-                "put LogMel before it (the detector stacks the frames itself)."
-            )
-        if S.shape[2] < self.n_frames:
-            raise ValueError(f"clips have {S.shape[2]} frames, fewer than n_frames={self.n_frames}.")
-        if reset:
-            self.n_features_in_ = S.shape[1]
-        elif S.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {S.shape[1]} bands, but AutoEncoderDetector was fitted on {self.n_features_in_}."
-            )
-        return S
-
     def _errors(self, S):
         """Error vectors (n_clips, n_vectors, D) of the clips' stacked frames."""
         V = stack_frames(S, self.n_frames)
@@ -256,10 +266,3 @@ class AutoEncoderDetector(BaseDetector):
 
     def _anomaly_score(self, X, section, domain):
         return self._clip_scores(self._errors(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags

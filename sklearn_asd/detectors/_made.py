@@ -1,0 +1,182 @@
+"""Group MADE: an autoregressive density model over groups of frames (Giri et al., 2020)."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval
+from skorch import NeuralNet
+from torch import nn
+
+from ..embedders._training import AutocastMixin, build_net
+from ._autoencoder import AutoEncoderDetector, FrameVectorDetector, stack_frames
+
+
+class MaskedLinear(nn.Linear):
+    """A linear layer whose connections are cut by a fixed 0/1 mask (MADE)."""
+
+    def __init__(self, in_features, out_features, mask):
+        super().__init__(in_features, out_features)
+        self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.float32))
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight * self.mask, self.bias)
+
+
+class GroupMADE(nn.Module):
+    """Masked autoencoder for density estimation whose autoregressive order runs over groups.
+
+    The input (``n_groups * group_size``) is split into groups (frames); group ``g``'s outputs
+    depend on groups ``< g`` only (Germain et al., ICML 2015, with degrees given per group, as in
+    Giri et al., ICASSP 2020). The outputs are the mean and log standard deviation of a Gaussian
+    for every input dimension, so ``log p(x) = sum_g log p(x_g | x_<g)``.
+    """
+
+    def __init__(self, n_groups, group_size, hidden=(512, 512)):
+        super().__init__()
+        if n_groups < 2:
+            raise ValueError("GroupMADE needs at least 2 groups (frames).")
+        n_in = n_groups * group_size
+        in_degree = np.repeat(np.arange(1, n_groups + 1), group_size)
+        layers, previous = [], in_degree
+        for width in hidden:
+            degree = np.arange(width) % (n_groups - 1) + 1  # hidden degrees 1..G-1, spread evenly
+            layers += [MaskedLinear(len(previous), width, degree[:, None] >= previous[None, :]), nn.ReLU()]
+            previous = degree
+        self.hidden = nn.Sequential(*layers)
+        out_mask = in_degree[:, None] > previous[None, :]
+        self.mean = MaskedLinear(len(previous), n_in, out_mask)
+        self.log_std = MaskedLinear(len(previous), n_in, out_mask)
+        self.n_groups, self.group_size = n_groups, group_size
+
+    def forward(self, x):
+        h = self.hidden(x)
+        return torch.cat([self.mean(h), self.log_std(h).clamp(-7.0, 7.0)], dim=1)
+
+
+class GaussianNLL(nn.Module):
+    """Mean negative log-likelihood per dimension of ``x`` under the predicted diagonal Gaussians."""
+
+    def forward(self, output, x, is_outlier=None):
+        return gaussian_nll(output, x).mean()
+
+
+def gaussian_nll(output, x):
+    """Per-vector NLL per dimension.
+
+    ``mean_j (log sigma_j + (x_j - mu_j)^2 / (2 sigma_j^2) + log(2 pi) / 2)``.
+    """
+    mean, log_std = output.chunk(2, dim=1)
+    z = (x - mean) * torch.exp(-log_std)
+    return (log_std + 0.5 * z.square() + 0.5 * math.log(2 * math.pi)).mean(dim=1)
+
+
+class DensityNet(AutocastMixin, NeuralNet):
+    """skorch net whose loss is the NLL of its input."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, X.to(y_pred.device))
+
+
+class GroupMADEDetector(FrameVectorDetector):
+    """Anomaly score = negative log-likelihood of the clip's frame groups under a Group MADE.
+
+    The density model that Giri et al. (DCASE 2020) ensembled with their self-supervised
+    classifiers for their best results: ``n_frames`` consecutive log-mel frames form a vector
+    whose density is modelled autoregressively frame by frame (:class:`GroupMADE`); a clip's
+    score is the mean over its vectors of the negative log-likelihood per dimension.
+
+    Parameters
+    ----------
+    n_frames : int, default=5
+        Frames (groups) per vector, at least 2.
+    hidden : tuple of int, default=(512, 512)
+        Hidden layer widths.
+    max_epochs : int, default=50
+    lr : float, default=1e-3
+    batch_size : int, default=512
+    device, random_state, callbacks, verbose, contamination, threshold
+        As in :class:`AutoEncoderDetector`.
+
+    References
+    ----------
+    M. Germain et al., "MADE: masked autoencoder for distribution estimation", ICML 2015.
+    R. Giri et al., "Group masked autoencoder based density estimator for audio anomaly
+    detection", DCASE 2020 Workshop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.detectors import GroupMADEDetector
+    >>> S = np.random.RandomState(0).normal(size=(16, 8, 10)).astype(np.float32)
+    >>> det = GroupMADEDetector(n_frames=3, hidden=(32,), max_epochs=2, random_state=0).fit(S)
+    >>> det.anomaly_score(S[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        **{
+            k: v
+            for k, v in AutoEncoderDetector._parameter_constraints.items()
+            if k not in ("hidden", "n_hidden", "bottleneck", "scoring", "outliers", "oe_weight", "oe_margin")
+        },
+        "n_frames": [Interval(Integral, 2, None, closed="left")],
+        "hidden": [tuple],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_frames=5,
+        *,
+        hidden=(512, 512),
+        max_epochs=50,
+        lr=1e-3,
+        batch_size=512,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        contamination=0.1,
+        threshold="gamma",
+    ):
+        self.n_frames = n_frames
+        self.hidden = hidden
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.contamination = contamination
+        self.threshold = threshold
+
+    def _vector_nll(self, S):
+        V = stack_frames(S, self.n_frames)
+        flat = torch.as_tensor(V.reshape(-1, V.shape[2]))
+        output = torch.as_tensor(self.net_.predict(flat.numpy()))
+        return gaussian_nll(output, flat).numpy().reshape(V.shape[:2])
+
+    def _fit(self, X, y, section, domain):
+        V = stack_frames(X, self.n_frames)
+        flat = V.reshape(-1, V.shape[2])
+        self.net_ = build_net(
+            DensityNet,
+            lambda: GroupMADE(self.n_frames, X.shape[1], self.hidden),
+            GaussianNLL,
+            random_state=self.random_state,
+            device=self.device,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+        )
+        self.net_.fit(flat, np.zeros(len(flat), dtype=np.float32))
+        return self._vector_nll(X).mean(axis=1)
+
+    def _anomaly_score(self, X, section, domain):
+        return self._vector_nll(X).mean(axis=1)
