@@ -91,6 +91,25 @@ class FrameVectorDetector(BaseDetector):
             raise ValueError(f"X has {S.shape[1]} bands, but {name} was fitted on {self.n_features_in_}.")
         return S
 
+    def _train(self, net_class, make_module, criterion, vectors, targets, **criterion_params):
+        """Fit ``net_`` (Adam, the detector's lr, epochs, batch size, device, seed) on the vectors."""
+        self.net_ = build_net(
+            net_class,
+            make_module,
+            criterion,
+            random_state=self.random_state,
+            device=self.device,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+            **{f"criterion__{k}": v for k, v in criterion_params.items()},
+        )
+        self.net_.fit(vectors, targets)
+        return self.net_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
@@ -240,22 +259,15 @@ class AutoEncoderDetector(FrameVectorDetector):
             out = out.reshape(-1, out.shape[2])
             flat = np.concatenate([flat, out])
             is_outlier = np.concatenate([is_outlier, np.ones(len(out), dtype=np.float32)])
-        self.net_ = build_net(
+        self._train(
             ReconstructionNet,
             lambda: dense_autoencoder(flat.shape[1], self.hidden, self.n_hidden, self.bottleneck),
             OutlierExposureLoss,
-            random_state=self.random_state,
-            device=self.device,
-            criterion__weight=self.oe_weight,
-            criterion__margin=self.oe_margin,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
+            flat,
+            is_outlier,
+            weight=self.oe_weight,
+            margin=self.oe_margin,
         )
-        self.net_.fit(flat, is_outlier)
         errors = self._errors(X)
         if self.scoring == "selective_mahalanobis":
             rows = errors.reshape(-1, errors.shape[2])

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from torch import nn
 
-from ..embedders._training import AutocastMixin, build_net
+from ..embedders._training import AutocastMixin
 from ._autoencoder import AutoEncoderDetector, FrameVectorDetector, stack_frames
 
 
@@ -162,20 +162,13 @@ class GroupMADEDetector(FrameVectorDetector):
     def _fit(self, X, y, section, domain):
         V = stack_frames(X, self.n_frames)
         flat = V.reshape(-1, V.shape[2])
-        self.net_ = build_net(
+        self._train(
             DensityNet,
             lambda: GroupMADE(self.n_frames, X.shape[1], self.hidden),
             GaussianNLL,
-            random_state=self.random_state,
-            device=self.device,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
+            flat,
+            np.zeros(len(flat), dtype=np.float32),
         )
-        self.net_.fit(flat, np.zeros(len(flat), dtype=np.float32))
         return self._vector_nll(X).mean(axis=1)
 
     def _anomaly_score(self, X, section, domain):
