@@ -14,6 +14,7 @@ from ._knn import KNNDetector
 from ._lof import LOFDetector
 from ._made import GroupMADE, GroupMADEDetector
 from ._mahalanobis import MahalanobisDetector
+from ._oevae import OEVAE
 from ._softmax import SoftmaxScore
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "KNNDetector",
     "LOFDetector",
     "MahalanobisDetector",
+    "OEVAE",
     "OutlierExposureLoss",
     "SoftmaxScore",
     "StandardizedEnsemble",

@@ -168,6 +168,24 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             scores[idx] = score_one(models[key], idx)
         return scores
 
+    def _standardization_stats(self, scores, section, per_section):
+        """Mean and standard deviation of each row of ``scores`` (n_scorers, n_clips), per section."""
+        stats = {}
+        for key, idx in self._partition(section, scores.shape[1], per_section).items():
+            stds = scores[:, idx].std(axis=1)
+            stats[key] = (scores[:, idx].mean(axis=1), np.where(stds > 0, stds, 1.0))
+        return stats
+
+    def _standardize(self, scores, section, per_section, stats):
+        """Scores (n_scorers, n_clips) standardized with their section's training statistics."""
+        z = np.empty_like(scores, dtype=float)
+        for key, idx in self._partition(section, scores.shape[1], per_section).items():
+            if key not in stats:
+                raise self._unknown("section", key, stats)
+            means, stds = stats[key]
+            z[:, idx] = (scores[:, idx] - means[:, None]) / stds[:, None]
+        return z
+
     @staticmethod
     def _rows(X, idx):
         """``X[idx]``, without the copy when ``idx`` (sorted, unique) covers every row."""

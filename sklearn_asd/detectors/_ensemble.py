@@ -109,12 +109,7 @@ class StandardizedEnsemble(_BaseComposition, BaseDetector):
 
     def _combine(self, scores, section):
         """Standardize the (n_members, n_clips) scores by section and combine them."""
-        z = np.empty_like(scores)
-        for key, idx in self._partition(section, scores.shape[1], self.per_section).items():
-            if key not in self.stats_:
-                raise self._unknown("section", key, self.stats_)
-            means, stds = self.stats_[key]
-            z[:, idx] = (scores[:, idx] - means[:, None]) / stds[:, None]
+        z = self._standardize(scores, section, self.per_section, self.stats_)
         if self.combine == "max":
             return z.max(axis=0)
         return np.average(z, axis=0, weights=self.weights)
@@ -124,10 +119,7 @@ class StandardizedEnsemble(_BaseComposition, BaseDetector):
         metadata = {"section": section, "domain": domain}
         self.estimators_ = [fit_member(est, X, y, **metadata) for _, est in self.estimators]
         scores = np.array([training_scores(est, X, **metadata) for est in self.estimators_])
-        self.stats_ = {}
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            stds = scores[:, idx].std(axis=1)
-            self.stats_[key] = (scores[:, idx].mean(axis=1), np.where(stds > 0, stds, 1.0))
+        self.stats_ = self._standardization_stats(scores, section, self.per_section)
         return self._combine(scores, section)
 
     def _anomaly_score(self, X, section, domain):

@@ -1,0 +1,321 @@
+"""OEVAE: outlier-exposure feature extractor with a domain-structured VAE (Hai et al., DCASE 2024)."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval
+from skorch import NeuralNet
+from torch import nn
+
+from ..embedders._classifier import PatchDataset
+from ..embedders._training import AutocastMixin, build_net
+from ..nn import ResNet
+from ._autoencoder import FrameVectorDetector
+from ._knn import KNNDetector
+
+
+class OEVAENet(nn.Module):
+    """ResNet-18 features, a binary target-vs-outlier head, and a VAE on the features.
+
+    ``forward`` returns ``(logit, features, reconstruction, mu, logvar)``; the first
+    ``n_domain`` latent dimensions are z_d, the rest z_c.
+    """
+
+    def __init__(self, latent_dim=64, n_domain=8, hidden=256):
+        super().__init__()
+        self.extractor = ResNet(18, in_channels=1)
+        features = self.extractor.embedding_dim
+        self.machine_head = nn.Linear(features, 1)
+        self.encoder = nn.Sequential(
+            nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim)
+        )
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, features))
+        self.latent_dim, self.n_domain = latent_dim, n_domain
+
+    def forward(self, x):
+        f = self.extractor(x)
+        mu, logvar = self.encoder(f).chunk(2, dim=1)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return self.machine_head(f).squeeze(1), f, self.decoder(z), mu, logvar
+
+
+def shifted_prior_kl(mu, logvar, prior_mean):
+    """``KL(N(mu, exp(logvar)) || N(prior_mean, 1))`` summed over dimensions, per row."""
+    return 0.5 * (logvar.exp() + (mu - prior_mean).square() - 1.0 - logvar).sum(dim=1)
+
+
+class OEVAELoss(nn.Module):
+    """``L_machine + lam * (L_KL + L_recon)`` of Hai et al.: BCE of the target-vs-outlier head on
+    every clip; on target-machine clips, the KL of the latent to z_d ~ N(k v, 1), z_c ~ N(0, 1) and
+    the squared error of the feature reconstruction (summed over dimensions, mean over clips)."""
+
+    def __init__(self, lam=1e-7, k=1.0, n_domain=8):
+        super().__init__()
+        self.lam, self.k, self.n_domain = lam, k, n_domain
+
+    def forward(self, output, target):
+        logit, f, f_hat, mu, logvar = output
+        is_target, v = target[:, 0], target[:, 1]
+        loss = nn.functional.binary_cross_entropy_with_logits(logit, is_target)
+        keep = is_target > 0.5
+        if keep.any():
+            prior = torch.zeros_like(mu[keep])
+            prior[:, : self.n_domain] = self.k * v[keep, None]
+            kl = shifted_prior_kl(mu[keep], logvar[keep], prior).mean()
+            recon = (f_hat[keep] - f[keep]).square().sum(dim=1).mean()
+            loss = loss + self.lam * (kl + recon)
+        return loss
+
+
+class OEVAENetTrainer(AutocastMixin, NeuralNet):
+    """skorch net for OEVAENet: the module's tuple output goes to the loss whole."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, y_true.to(y_pred[0].device))
+
+    def infer(self, x, **fit_params):
+        with self.autocast():
+            out = NeuralNet.infer(self, x, **fit_params)
+        return tuple(o.float() for o in out)
+
+
+class OEVAE(FrameVectorDetector):
+    """OEVAE (Hai et al., DCASE 2024, model B): anomaly score ``w * alpha + (1 - w) * beta``.
+
+    A ResNet-18 extracts features from 2-second log-mel segments and is trained jointly with
+    (i) a binary head telling this machine's clips from other machine types' (outlier
+    exposure, which therefore needs ``outliers``) and (ii) a VAE on the features whose latent
+    splits into ``z_d ~ N(k v, 1)`` (``n_domain`` dimensions; ``v`` is an attribute value of
+    the clip, such as a speed) and ``z_c ~ N(0, 1)``; loss ``L_machine + lam (L_KL + L_recon)``.
+    With Adam, the tiny ``lam`` only limits how much the VAE pulls on the shared extractor: the
+    VAE's own weights still learn at full speed, Adam's steps being scale-free.
+
+    Scores: ``alpha = -log p(z_c)`` of the posterior mean (domain-invariant part of the
+    latent) and ``beta`` = mean Euclidean distance to the ``n_neighbors`` nearest training
+    segment embeddings; each is averaged over the clip's segments, standardized with the
+    training clips' statistics of its section, and combined with weight ``w``.
+
+    Parameters
+    ----------
+    outliers : array-like of shape (n_outlier_clips, n_mels, n_frames)
+        Log-mel clips of other machine types (required).
+    segment_frames : int, default=62
+        Frames per segment (2 s at a 32 ms hop).
+    latent_dim, n_domain : int, default=64, 8
+    lam : float, default=1e-7
+    k : float or None, default=None
+        Scale of the z_d prior means. ``None``: with ``attribute`` values, ``5 / (smallest gap
+        between distinct standardized values)`` (the paper's rule for settings such as speeds);
+        with the average-power fallback (continuous), 1.
+    w : float in [0, 1], default=0.5
+        Weight of ``alpha``.
+    n_neighbors : int, default=1
+    per_section : bool, default=True
+        Standardize per section (routed ``section``, or ``y`` in ``fit``).
+    max_epochs : int, default=20
+    lr : float, default=1e-3
+    batch_size : int, default=128
+    device, random_state, callbacks, verbose, contamination, threshold
+        As in :class:`AutoEncoderDetector`.
+
+    Notes
+    -----
+    ``fit`` takes the clips' attribute values as ``attribute=`` (numbers, one per clip); without
+    them the clip's average power (dB) stands in, as in the paper.
+
+    References
+    ----------
+    Hai et al., DCASE 2024 Challenge technical report.
+    D. Hendrycks et al., "Deep anomaly detection with outlier exposure", ICLR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.detectors import OEVAE
+    >>> rng = np.random.RandomState(0)
+    >>> S = rng.normal(size=(8, 16, 24)).astype(np.float32)
+    >>> other = rng.normal(2.0, 1.0, size=(8, 16, 24)).astype(np.float32)
+    >>> det = OEVAE(outliers=other, segment_frames=12, max_epochs=1, random_state=0, per_section=False)
+    >>> det.fit(S).anomaly_score(S[:2]).shape
+    (2,)
+    """
+
+    __metadata_request__fit = {"attribute": True}
+
+    _parameter_constraints = {
+        **FrameVectorDetector._parameter_constraints,
+        "outliers": ["array-like", None],
+        "segment_frames": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_domain": [Interval(Integral, 0, None, closed="left")],
+        "lam": [Interval(Real, 0, None, closed="left")],
+        "k": [Interval(Real, 0, None, closed="neither"), None],
+        "w": [Interval(Real, 0, 1, closed="both")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "per_section": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "callbacks": [list, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        outliers=None,
+        *,
+        segment_frames=62,
+        latent_dim=64,
+        n_domain=8,
+        lam=1e-7,
+        k=None,
+        w=0.5,
+        n_neighbors=1,
+        per_section=True,
+        max_epochs=20,
+        lr=1e-3,
+        batch_size=128,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        contamination=0.1,
+        threshold="percentile",
+    ):
+        self.outliers = outliers
+        self.segment_frames = segment_frames
+        self.latent_dim = latent_dim
+        self.n_domain = n_domain
+        self.lam = lam
+        self.k = k
+        self.w = w
+        self.n_neighbors = n_neighbors
+        self.per_section = per_section
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.contamination = contamination
+        self.threshold = threshold
+
+    @property
+    def n_frames(self):  # the frame-vector base checks that a clip holds one segment
+        return self.segment_frames
+
+    def _needs_section(self):
+        return self.per_section
+
+    def fit(self, X, y=None, section=None, domain=None, attribute=None):
+        """Train the network and the kNN bank on normal clips (see :class:`BaseDetector`).
+
+        ``attribute``: one number per clip (e.g. a speed); default: the clip's average power.
+        """
+        self._attribute = attribute
+        try:
+            return super().fit(X, y, section=section, domain=domain)
+        finally:
+            del self._attribute
+
+    def _attribute_scale(self, v, given):
+        """Standardized attribute values and the scale k of the z_d prior means."""
+        v = np.asarray(v, dtype=float)
+        std = v.std()
+        v = (v - v.mean()) / (std if std > 0 else 1.0)
+        if self.k is not None:
+            return v, self.k
+        distinct = np.unique(np.round(v, 9))
+        if given and len(distinct) > 1:
+            return v, 5.0 / np.diff(distinct).min()  # the paper's k = 5 / min distance
+        return v, 1.0  # the continuous average-power fallback
+
+    def _segments(self, S):
+        return PatchDataset(S, None, self.segment_frames, self.segment_frames)
+
+    def _segment_outputs(self, S):
+        """(mu, features) of every segment, as (n_clips, n_segments, ...)."""
+        loader = torch.utils.data.DataLoader(self._segments(S), batch_size=self.batch_size)
+        module, device = self.net_.module_, self.net_.device
+        module.eval()
+        mus, feats = [], []
+        with torch.no_grad(), self.net_.autocast():
+            for xb, _ in loader:
+                _, f, _, mu, _ = module(xb.to(device))
+                mus.append(mu.float().cpu())
+                feats.append(f.float().cpu())
+        n_seg = self._segments(S).n_patches
+        return (
+            torch.cat(mus).numpy().reshape(len(S), n_seg, -1),
+            torch.cat(feats).numpy().reshape(len(S), n_seg, -1),
+        )
+
+    def _raw_scores(self, S):
+        """(alpha, beta) of each clip: latent NLL of z_c and kNN distance, averaged over segments."""
+        mu, feats = self._segment_outputs(S)
+        z_c = mu[:, :, self.n_domain :]
+        alpha = (0.5 * np.square(z_c) + 0.5 * math.log(2 * math.pi)).sum(axis=2).mean(axis=1)
+        beta = (
+            self.knn_.anomaly_score(feats.reshape(-1, feats.shape[2])).reshape(feats.shape[:2]).mean(axis=1)
+        )
+        return np.vstack([alpha, beta])
+
+    def _fit(self, X, y, section, domain):
+        if self.outliers is None:
+            raise ValueError(
+                "OEVAE trains a target-vs-other-machines head: pass outliers= (log-mel clips of other "
+                "machine types, about as many as the normal clips)."
+            )
+        outliers = self._validate_X(self.outliers, reset=False)
+        attribute, given = self._attribute, self._attribute is not None
+        if not given:  # the clip's average power, in dB
+            attribute = 10.0 * np.log10(np.mean(10.0 ** (X / 10.0), axis=(1, 2)))
+        elif np.shape(attribute) != (len(X),):
+            raise ValueError(
+                f"attribute must hold one number per clip, shape ({len(X)},), got {np.shape(attribute)}."
+            )
+        v, k = self._attribute_scale(attribute, given)
+        self.k_ = k
+        S = np.concatenate([X, outliers])
+        target = np.zeros((len(S), 2), dtype=np.float32)
+        target[: len(X), 0] = 1.0
+        target[: len(X), 1] = v
+        self.net_ = build_net(
+            OEVAENetTrainer,
+            lambda: OEVAENet(self.latent_dim, self.n_domain),
+            OEVAELoss,
+            random_state=self.random_state,
+            device=self.device,
+            criterion__lam=self.lam,
+            criterion__k=k,
+            criterion__n_domain=self.n_domain,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+        )
+        self.net_.fit(
+            PatchDataset(S, torch.as_tensor(target), self.segment_frames, self.segment_frames), y=None
+        )
+        _, feats = self._segment_outputs(X)
+        self.knn_ = KNNDetector(self.n_neighbors, metric="euclidean").fit(feats.reshape(-1, feats.shape[2]))
+        n_seg = feats.shape[1]
+        alpha = self._raw_scores(X)[0]
+        beta = self.knn_.train_anomaly_scores_.reshape(len(X), n_seg).mean(axis=1)  # leave-one-out
+        scores = np.vstack([alpha, beta])
+        self.stats_ = self._standardization_stats(scores, section, self.per_section)
+        return self._combine(scores, section)
+
+    def _combine(self, scores, section):
+        z = self._standardize(scores, section, self.per_section, self.stats_)
+        return self.w * z[0] + (1.0 - self.w) * z[1]
+
+    def _anomaly_score(self, X, section, domain):
+        return self._combine(self._raw_scores(X), section)
