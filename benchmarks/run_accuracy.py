@@ -121,6 +121,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100, help="autoencoder epochs (the baseline's 100)")
     parser.add_argument("--oevae-epochs", type=int, default=5, help="OEVAE epochs (ResNet-18: slow on CPU)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--models", nargs="*", help="run only the models whose name contains one of these words"
+    )
     args = parser.parse_args(argv)
     sklearn.set_config(enable_metadata_routing=True)
 
@@ -145,6 +148,8 @@ def main(argv=None):
     print("-" * len(header))
     for data_name, (train, test, outliers) in datasets.items():
         for name, model in models(args.epochs, args.oevae_epochs, args.seed, outliers).items():
+            if args.models and not any(word.lower() in name.lower() for word in args.models):
+                continue
             row = evaluate(name, model, train, test)
             print(
                 f"{data_name:30s}{row[0]:28s}"
