@@ -10,7 +10,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..embedders._classifier import PatchDataset
-from ..embedders._training import AutocastMixin, build_net
+from ..embedders._training import AutocastMixin
 from ..nn import ResNet
 from ._autoencoder import FrameVectorDetector
 from ._knn import KNNDetector
@@ -285,24 +285,16 @@ class OEVAE(FrameVectorDetector):
         target = np.zeros((len(S), 2), dtype=np.float32)
         target[: len(X), 0] = 1.0
         target[: len(X), 1] = v
-        self.net_ = build_net(
+        segments = PatchDataset(S, torch.as_tensor(target), self.segment_frames, self.segment_frames)
+        self._train(
             OEVAENetTrainer,
             lambda: OEVAENet(self.latent_dim, self.n_domain),
             OEVAELoss,
-            random_state=self.random_state,
-            device=self.device,
-            criterion__lam=self.lam,
-            criterion__k=k,
-            criterion__n_domain=self.n_domain,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
-        )
-        self.net_.fit(
-            PatchDataset(S, torch.as_tensor(target), self.segment_frames, self.segment_frames), y=None
+            segments,
+            None,
+            lam=self.lam,
+            k=k,
+            n_domain=self.n_domain,
         )
         _, feats = self._segment_outputs(X)
         self.knn_ = KNNDetector(self.n_neighbors, metric="euclidean").fit(feats.reshape(-1, feats.shape[2]))

@@ -18,6 +18,7 @@ def routed_metadata(obj, method, metadata):
     try:
         wanted = get_routing_for_object(obj).consumes(method=method, params=set(metadata))
     except (AttributeError, TypeError, NotImplementedError):
+        # objects without routing support (scikit-learn's raise NotImplementedError) consume nothing
         return {}
     return {k: v for k, v in metadata.items() if k in wanted}
 
