@@ -153,15 +153,24 @@ class GroupMADEDetector(FrameVectorDetector):
         self.contamination = contamination
         self.threshold = threshold
 
+    def _vectors(self, S):
+        """Stacked frames, standardized per band with the training statistics."""
+        return (stack_frames(S, self.n_frames) - self.mean_) / self.scale_
+
     def _vector_nll(self, S):
-        V = stack_frames(S, self.n_frames)
-        flat = torch.as_tensor(V.reshape(-1, V.shape[2]))
+        V = self._vectors(S)
+        flat = torch.as_tensor(V.reshape(-1, V.shape[2]), dtype=torch.float32)
         output = torch.as_tensor(self.net_.predict(flat.numpy()))
         return gaussian_nll(output, flat).numpy().reshape(V.shape[:2])
 
     def _fit(self, X, y, section, domain):
-        V = stack_frames(X, self.n_frames)
-        flat = V.reshape(-1, V.shape[2])
+        # Standardize each band (Giri et al. model standardized log-mel): the ranking of a perfect
+        # density model is unchanged (a constant log-scale per dimension), training is far easier.
+        band_mean, band_std = X.mean(axis=(0, 2)), X.std(axis=(0, 2))
+        self.mean_ = np.tile(band_mean, self.n_frames).astype(np.float32)
+        self.scale_ = np.tile(np.where(band_std > 0, band_std, 1.0), self.n_frames).astype(np.float32)
+        V = self._vectors(X)
+        flat = V.reshape(-1, V.shape[2]).astype(np.float32)
         self._train(
             DensityNet,
             lambda: GroupMADE(self.n_frames, X.shape[1], self.hidden),
