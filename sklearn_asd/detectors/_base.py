@@ -260,3 +260,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+class MetaDetector(BaseDetector):
+    """Base of detectors made of member detectors: any clip shape, the members check theirs."""
+
+    def _validate_X(self, X, reset):
+        return validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float64, np.float32])

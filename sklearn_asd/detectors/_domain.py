@@ -4,12 +4,12 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods
 
 from ..utils import anomaly_score
-from ._base import BaseDetector, fit_member, training_scores
+from ._base import BaseDetector, MetaDetector, fit_member, training_scores
 from ._knn import KNNDetector
 from ._lof import LOFDetector
 
 
-class DomainAwareDetector(BaseDetector):
+class DomainAwareDetector(MetaDetector):
     """Score source clips with one detector and target clips with another, by the routed ``domain``.
 
     The recipe of Morita et al. (DCASE 2021): a density model of the plentiful source

@@ -5,10 +5,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
 from ..utils import anomaly_score
-from ._base import BaseDetector, fit_member, training_scores
+from ._base import BaseDetector, MetaDetector, fit_member, training_scores
 
 
-class StandardizedEnsemble(_BaseComposition, BaseDetector):
+class StandardizedEnsemble(_BaseComposition, MetaDetector):
     """Combine detectors after standardizing each one's anomaly scores on its training data, per section.
 
     Giri et al. (DCASE 2020) ensemble models whose scores live on different scales

@@ -1,0 +1,27 @@
+"""The published systems and the official baselines, as unfitted pipelines (``fast=True`` for demos)."""
+
+from ._recipes import (
+    GIRI_MACHINE_TABLE,
+    NEEDS_OUTLIERS,
+    RECIPES,
+    dcase_autoencoder,
+    dcase_mobilenetv2,
+    giri2020,
+    hai2024,
+    kazakova2022,
+    morita2021,
+    team42_sepstgram,
+)
+
+__all__ = [
+    "GIRI_MACHINE_TABLE",
+    "NEEDS_OUTLIERS",
+    "RECIPES",
+    "dcase_autoencoder",
+    "dcase_mobilenetv2",
+    "giri2020",
+    "hai2024",
+    "kazakova2022",
+    "morita2021",
+    "team42_sepstgram",
+]
