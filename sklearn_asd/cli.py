@@ -71,6 +71,133 @@ def _demo(args):
     return 0
 
 
+MODEL_FORMAT = "sklearn-asd model"
+
+
+def _load_model(path):
+    """The payload written by ``fit``; refuses files of another format or version."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist.")
+    payload = joblib.load(path)
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not a model written by 'sklearn-asd fit'.")
+    if payload["version"] != __version__:
+        raise ValueError(
+            f"{path} was written by sklearn-asd {payload['version']}; this is {__version__}: refit it "
+            "with this version (pickled estimators are not portable across versions)."
+        )
+    return payload
+
+
+def _recipe(args, outliers=None):
+    from .recipes import GIRI_MACHINE_TABLE, NEEDS_OUTLIERS, RECIPES, giri2020
+
+    if args.recipe == "giri2020":
+        settings = args.giri_machine or args.machine
+        if settings not in GIRI_MACHINE_TABLE:
+            raise ValueError(
+                f"giri2020 has the paper's settings for {sorted(GIRI_MACHINE_TABLE)}; {settings!r} is not "
+                "among them: pass --giri-machine with the one whose settings to use."
+            )
+        return giri2020(settings, fast=args.fast, random_state=args.random_state)
+    if args.recipe in NEEDS_OUTLIERS:
+        return RECIPES[args.recipe](outliers, fast=args.fast, random_state=args.random_state)
+    return RECIPES[args.recipe](fast=args.fast, random_state=args.random_state)
+
+
+def _fit(args):
+    from .datasets import load_dcase
+    from .recipes import NEEDS_OUTLIERS
+
+    load = dict(sr=16000, duration=args.duration, n_jobs=args.n_jobs)
+    train = load_dcase(args.data, args.machine, "train", **load)
+    outliers = None
+    if args.recipe in NEEDS_OUTLIERS:
+        if not args.outliers:
+            raise ValueError(
+                f"recipe {args.recipe!r} needs --outliers: other machine types of the same data root."
+            )
+        outliers = np.concatenate([load_dcase(args.data, m, "train", **load).X for m in args.outliers])
+    duration = args.duration or train.X.shape[1] / train.sr
+    print(f"fitting {args.recipe} on {len(train.X)} {args.machine} training clips ({duration:g} s)")
+    t0 = time.perf_counter()
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = _recipe(args, outliers)
+        model.fit(train.X, train.y, section=train.section, domain=train.domain)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(
+        {
+            "format": MODEL_FORMAT,
+            "version": __version__,
+            "recipe": args.recipe,
+            "machine": args.machine,
+            "duration": duration,
+            "model": model,
+        },
+        out,
+    )
+    print(f"fitted in {time.perf_counter() - t0:.1f} s; model saved to {out}")
+    return 0
+
+
+def _score(args):
+    from .datasets import load_dcase
+
+    payload = _load_model(args.model)
+    data = load_dcase(args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = payload["model"]
+        scores = anomaly_score(model, data.X, section=data.section, domain=data.domain)
+        decisions = model.predict(data.X, section=data.section, domain=data.domain) == -1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for section in np.unique(data.section):
+        rows = np.flatnonzero(data.section == section)
+        names = [Path(f).name for f in data.filenames[rows]]
+        stem = f"{args.machine}_{section}_{args.split}"
+        with open(out / f"anomaly_score_{stem}.csv", "w") as f:
+            f.writelines(f"{n},{s:.6f}\n" for n, s in zip(names, scores[rows]))
+        with open(out / f"decision_result_{stem}.csv", "w") as f:
+            f.writelines(f"{n},{int(d)}\n" for n, d in zip(names, decisions[rows]))
+    print(f"scored {len(data.X)} clips of {args.machine} ({args.split}); files in {out}")
+    return 0
+
+
+def _evaluate(args):
+    from .datasets import load_dcase
+
+    data = load_dcase(args.data, args.machine, args.split, load_audio=False)
+    by_name = {Path(f).name: i for i, f in enumerate(data.filenames)}
+    scores = np.full(len(by_name), np.nan)
+    files = sorted(Path(args.scores).glob(f"anomaly_score_{args.machine}_*_{args.split}.csv"))
+    if not files:
+        raise FileNotFoundError(f"no anomaly_score_{args.machine}_*_{args.split}.csv files in {args.scores}.")
+    for path in files:
+        for line in open(path):
+            name, value = line.strip().split(",")[:2]
+            if name not in by_name:
+                raise ValueError(f"{path}: {name} is not a {args.split} clip of {args.machine}.")
+            scores[by_name[name]] = float(value)
+    missing = np.flatnonzero(np.isnan(scores))
+    if missing.size:
+        raise ValueError(
+            f"{missing.size} clip(s) have no score, e.g. {Path(data.filenames[missing[0]]).name}."
+        )
+    protocol = "2021" if set(data.domain) <= {"source", "target"} and "section" in data.section[0] else "2020"
+    print(dcase_report(data.anomaly, scores, section=data.section, domain=data.domain, protocol=protocol))
+    return 0
+
+
+def _recipes(args):
+    from .recipes import RECIPES
+
+    for name, recipe in RECIPES.items():
+        print(f"{name:20s} {recipe.__doc__.strip().splitlines()[0]}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-asd", description="Anomalous sound detection for machine condition monitoring."
@@ -92,6 +219,42 @@ def build_parser():
     demo.add_argument("--random-state", type=int, default=0, help="seed of the data (default 0)")
     demo.add_argument("--out", default="sklearn_asd_demo.joblib", help="where to save the fitted model")
     demo.set_defaults(func=_demo)
+
+    from .recipes import RECIPES
+
+    fit = sub.add_parser("fit", help="fit a recipe on the training clips of one machine type")
+    fit.add_argument("--data", required=True, help="data root (the folder of the machine folders)")
+    fit.add_argument("--machine", required=True, help="machine type, e.g. valve")
+    fit.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    fit.add_argument("--out", required=True, help="model file to write (.joblib)")
+    fit.add_argument("--outliers", nargs="*", help="other machine types used as outliers (some recipes)")
+    fit.add_argument("--duration", type=float, help="crop or pad clips to this many seconds")
+    fit.add_argument("--fast", action="store_true", help="the recipe's fast settings (few epochs)")
+    fit.add_argument("--giri-machine", help="giri2020: the machine type of the paper whose settings to use")
+    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument("--n-jobs", type=int, default=None, help="threads reading audio")
+    fit.set_defaults(func=_fit)
+
+    score = sub.add_parser("score", help="write the official anomaly score and decision files")
+    score.add_argument("model", help="model file written by 'fit'")
+    score.add_argument("--data", required=True)
+    score.add_argument("--machine", required=True)
+    score.add_argument("--split", default="test", choices=["train", "test"])
+    score.add_argument(
+        "--out", required=True, help="folder for anomaly_score_*.csv and decision_result_*.csv"
+    )
+    score.add_argument("--n-jobs", type=int, default=None)
+    score.set_defaults(func=_score)
+
+    evaluate = sub.add_parser("evaluate", help="the official report of score files against the ground truth")
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--machine", required=True)
+    evaluate.add_argument("--scores", required=True, help="folder of anomaly_score_*.csv files")
+    evaluate.add_argument("--split", default="test", choices=["train", "test"])
+    evaluate.set_defaults(func=_evaluate)
+
+    recipes = sub.add_parser("recipes", help="list the recipes")
+    recipes.set_defaults(func=_recipes)
     return parser
 
 

@@ -265,6 +265,7 @@ def load_dcase(
     n_jobs=None,
     on_error="raise",
     ground_truth=None,
+    load_audio=True,
 ):
     """Load one machine type of a DCASE Task 2 (2020-2024) or MIMII data set.
 
@@ -300,6 +301,8 @@ def load_dcase(
         (``ground_truth_domain/``), ``file,original_name``
         (``ground_truth_attributes/``, which also gives the attributes), or
         DCASE 2020's ``eval_data_list.csv``.
+    load_audio : bool, default=True
+        ``False``: the metadata only (``X`` and ``sr`` are ``None``), e.g. to evaluate score files.
 
     Returns
     -------
@@ -365,15 +368,18 @@ def load_dcase(
         records.append(record)
 
     paths = [str(p) for p, _ in items]
-    X, out_sr, kept = read_audio(
-        paths,
-        sr=sr,
-        duration=duration,
-        channel=channel,
-        n_jobs=n_jobs,
-        on_error=on_error,
-        return_kept=True,
-    )
+    if not load_audio:
+        X, out_sr, kept = None, None, np.arange(len(paths))
+    else:
+        X, out_sr, kept = read_audio(
+            paths,
+            sr=sr,
+            duration=duration,
+            channel=channel,
+            n_jobs=n_jobs,
+            on_error=on_error,
+            return_kept=True,
+        )
     records = [records[i] for i in kept]
     section = np.array([r["section"] for r in records], dtype=object)
     return Bunch(
