@@ -143,3 +143,32 @@ def test_scorer_without_ground_truth_says_what_to_pass(machine, routing):
     fitted = model().fit(machine["X"][:20], machine["y"][:20], section=machine["section"][:20])
     with pytest.raises(ValueError, match="needs the ground truth as metadata"):
         dcase_scorer(fitted, machine["X"])
+
+
+def test_grid_search_on_loky_processes_equals_sequential(machine, routing):
+    """Scale-out without a home-made scheduler: joblib's process backend runs the same search."""
+    from joblib import parallel_backend
+
+    def search(n_jobs):
+        gs = GridSearchCV(
+            model(),
+            {"knn__n_neighbors": [1, 2]},
+            scoring=dcase_scorer,
+            cv=NormalOnlyKFold(2, shuffle=True, random_state=0),
+            refit=False,
+            n_jobs=n_jobs,
+            error_score="raise",
+        )
+        gs.fit(
+            machine["X"],
+            machine["y"],
+            anomaly=machine["anomaly"],
+            section=machine["section"],
+            domain=machine["domain"],
+        )
+        return gs.cv_results_["mean_test_score"]
+
+    sequential = search(None)
+    with parallel_backend("loky", n_jobs=2):
+        parallel = search(2)
+    np.testing.assert_allclose(parallel, sequential)
