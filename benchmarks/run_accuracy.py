@@ -1,6 +1,7 @@
 """Accuracy of the detectors on synthetic machine sounds and on the real valve split, same run.
 
 Run: python benchmarks/run_accuracy.py [--epochs 100] [--seed 0]
+     python benchmarks/run_accuracy.py --recipes [--full]   (every recipe; fast settings by default)
 
 Models (all on 128-band log-mel spectrograms, 64 ms frames, 32 ms hop):
 - pooled log-mel + kNN: mean and std over time, per-section kNN (the reference baseline);
@@ -96,6 +97,21 @@ def models(epochs, oevae_epochs, seed, outliers):
     }
 
 
+def recipe_models(full, seed, outliers_waveforms, machine_type):
+    """Every recipe of sklearn_asd.recipes, fast settings unless ``full``."""
+    from sklearn_asd.recipes import NEEDS_OUTLIERS, RECIPES, giri2020
+
+    out = {}
+    for name, recipe in RECIPES.items():
+        if name == "giri2020":
+            out[name] = giri2020(machine_type, fast=not full, random_state=seed)
+        elif name in NEEDS_OUTLIERS:
+            out[name] = recipe(outliers_waveforms, fast=not full, random_state=seed)
+        else:
+            out[name] = recipe(fast=not full, random_state=seed)
+    return out
+
+
 def evaluate(name, model, train, test):
     t0 = time.perf_counter()
     model.fit(train.X, train.y, section=train.section, domain=train.domain)
@@ -124,6 +140,10 @@ def main(argv=None):
     parser.add_argument(
         "--models", nargs="*", help="run only the models whose name contains one of these words"
     )
+    parser.add_argument("--recipes", action="store_true", help="run every recipe instead of the detectors")
+    parser.add_argument(
+        "--full", action="store_true", help="with --recipes: the papers' settings, not fast ones"
+    )
     args = parser.parse_args(argv)
     sklearn.set_config(enable_metadata_routing=True)
 
@@ -134,10 +154,12 @@ def main(argv=None):
     other = make_machine_sounds(
         n_normal=20, n_anomalous=0, split="train", n_sections=3, duration=4.0, random_state=args.seed + 100
     )
+    waveforms = {"synthetic (3 sections, 4 s)": other.X}
     datasets["synthetic (3 sections, 4 s)"] = (train, test, LogMel().fit(other.X).transform(other.X))
     if DATA.is_dir():
         vtrain, vtest = load_valve_split(DATA / "dcase2023_valve")
         others = other_machines(DATA / "dcase2023_dev_samples")
+        waveforms["DCASE 2023 valve split"] = others
         datasets["DCASE 2023 valve split"] = (vtrain, vtest, LogMel().fit(others).transform(others))
 
     columns = ("official", "AUC src", "AUC tgt", "pAUC")
@@ -147,7 +169,11 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for data_name, (train, test, outliers) in datasets.items():
-        for name, model in models(args.epochs, args.oevae_epochs, args.seed, outliers).items():
+        if args.recipes:
+            candidates = recipe_models(args.full, args.seed, waveforms[data_name], "valve")
+        else:
+            candidates = models(args.epochs, args.oevae_epochs, args.seed, outliers)
+        for name, model in candidates.items():
             if args.models and not any(word.lower() in name.lower() for word in args.models):
                 continue
             row = evaluate(name, model, train, test)
