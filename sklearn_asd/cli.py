@@ -11,7 +11,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from . import __version__
-from .datasets import make_machine_sounds
+from .datasets import load_dcase, make_machine_sounds
 from .detectors import KNNDetector
 from .features import LogMel, Pool
 from .metrics import dcase_report
@@ -106,8 +106,40 @@ def _recipe(args, outliers=None):
     return RECIPES[args.recipe](fast=args.fast, random_state=args.random_state)
 
 
+def training_classes(data, how="auto"):
+    """The auxiliary class of each training clip: its section, or section x attributes.
+
+    ``"auto"`` takes section x attributes when the clips come from one section (DCASE 2023
+    and 2024 give one section per machine type, and the classifier systems of those years
+    learn the attribute values instead), the section otherwise. Classes are written
+    ``"section_00|pat=01"``: :class:`~sklearn_asd.detectors.SoftmaxScore` reads the section
+    before the ``"|"``.
+    """
+    if how not in ("auto", "section", "attribute"):
+        raise ValueError(f"classes must be 'auto', 'section' or 'attribute', got {how!r}.")
+    if how == "section" or (how == "auto" and len(set(data.section)) > 1):
+        return data.y
+    return np.array(
+        [
+            "|".join([str(sec), *(f"{k}={v}" for k, v in sorted(attrs.items()))])
+            for sec, attrs in zip(data.section, data.attributes)
+        ],
+        dtype=object,
+    )
+
+
+def _set_device(model, device):
+    """Every ``device`` parameter of the model (features, embedders, neural detectors) to ``device``."""
+    if device is None:
+        return
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: this torch build sees no CUDA GPU; use --device cpu or auto.")
+    model.set_params(**{k: device for k in model.get_params(deep=True) if k.rsplit("__", 1)[-1] == "device"})
+
+
 def _fit(args):
-    from .datasets import load_dcase
     from .recipes import NEEDS_OUTLIERS
 
     load = dict(sr=16000, duration=args.duration, n_jobs=args.n_jobs)
@@ -124,7 +156,8 @@ def _fit(args):
     t0 = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True):
         model = _recipe(args, outliers)
-        model.fit(train.X, train.y, section=train.section, domain=train.domain)
+        _set_device(model, args.device)
+        model.fit(train.X, training_classes(train, args.classes), section=train.section, domain=train.domain)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(
@@ -143,8 +176,6 @@ def _fit(args):
 
 
 def _score(args):
-    from .datasets import load_dcase
-
     payload = _load_model(args.model)
     data = load_dcase(args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs)
     with sklearn.config_context(enable_metadata_routing=True):
@@ -166,7 +197,6 @@ def _score(args):
 
 
 def _evaluate(args):
-    from .datasets import load_dcase
 
     data = load_dcase(args.data, args.machine, args.split, load_audio=False)
     by_name = {Path(f).name: i for i, f in enumerate(data.filenames)}
@@ -187,7 +217,93 @@ def _evaluate(args):
         )
     protocol = "2021" if set(data.domain) <= {"source", "target"} and "section" in data.section[0] else "2020"
     print(dcase_report(data.anomaly, scores, section=data.section, domain=data.domain, protocol=protocol))
+    if args.plots:
+        threshold = _threshold_from_decisions(args, by_name, scores)
+        payload = _load_model(args.model) if args.model else None
+        written = _write_plots(Path(args.plots), args, data, scores, threshold, payload, protocol)
+        print(f"\nplots: {', '.join(written)} in {args.plots}")
     return 0
+
+
+def _threshold_from_decisions(args, by_name, scores):
+    """The decision threshold the decision_result files imply, or None without them.
+
+    The files hold 1 (anomalous) for clips whose score is above the model's threshold;
+    the line is drawn halfway between the highest score decided normal and the lowest
+    decided anomalous.
+    """
+    files = sorted(Path(args.scores).glob(f"decision_result_{args.machine}_*_{args.split}.csv"))
+    decided = {}
+    for path in files:
+        for line in open(path):
+            name, value = line.strip().split(",")[:2]
+            if name in by_name:
+                decided[by_name[name]] = int(value)
+    if not decided:
+        return None
+    idx = np.fromiter(decided, int)
+    flags = np.fromiter(decided.values(), int)
+    normal, anomalous = scores[idx[flags == 0]], scores[idx[flags == 1]]
+    if not normal.size or not anomalous.size:
+        return float(anomalous.min() if anomalous.size else normal.max())
+    if normal.max() > anomalous.min():
+        print(
+            "note: the decision files are not one threshold on the scores; no threshold drawn",
+            file=sys.stderr,
+        )
+        return None
+    return float((normal.max() + anomalous.min()) / 2)
+
+
+def _write_plots(out, args, data, scores, threshold, payload, protocol):
+    """ROC curves, score histograms and, with the model, an embedding map and training curves."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError('--plots needs matplotlib: pip install "sklearn-asd[plot]"') from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import (
+        plot_embeddings,
+        plot_roc,
+        plot_score_histogram,
+        plot_training_curves,
+        training_histories,
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    domain = data.domain if protocol == "2021" else None
+    figures = {
+        "roc": lambda: plot_roc(data.anomaly, scores, section=data.section, domain=domain),
+        "score_histogram": lambda: plot_score_histogram(
+            data.anomaly, scores, section=data.section, threshold=threshold
+        ),
+    }
+    if payload is not None:
+        model = payload["model"]
+        if hasattr(model, "steps") and len(model.steps) > 1:
+
+            def embedding_map():
+                audio = load_dcase(args.data, args.machine, args.split, duration=payload["duration"])
+                with sklearn.config_context(enable_metadata_routing=True):
+                    emb = np.asarray(model[:-1].transform(audio.X), dtype=float)
+                if emb.ndim > 2:  # a sequence (frames of a spectrogram) is averaged over time
+                    emb = emb.mean(axis=-1).reshape(len(emb), -1)
+                return plot_embeddings(
+                    emb, section=audio.section, anomaly=audio.anomaly, domain=domain, random_state=0
+                )
+
+            figures["embeddings"] = embedding_map
+        if training_histories(model):
+            figures["training_curves"] = lambda: plot_training_curves(model)
+    written = []
+    for name, make in figures.items():
+        fig = make()
+        fig.savefig(out / f"{args.machine}_{name}.png", dpi=110)
+        plt.close(fig)
+        written.append(f"{args.machine}_{name}.png")
+    return written
 
 
 def _recipes(args):
@@ -233,6 +349,16 @@ def build_parser():
     fit.add_argument("--giri-machine", help="giri2020: the machine type of the paper whose settings to use")
     fit.add_argument("--random-state", type=int, default=0)
     fit.add_argument("--n-jobs", type=int, default=None, help="threads reading audio")
+    fit.add_argument(
+        "--classes",
+        default="auto",
+        choices=["auto", "section", "attribute"],
+        help="training classes: section, or section x attributes ('auto': attributes for one section)",
+    )
+    fit.add_argument(
+        "--device",
+        help="torch device of every network and feature step: auto (CUDA when present), cpu, cuda, cuda:1",
+    )
     fit.set_defaults(func=_fit)
 
     score = sub.add_parser("score", help="write the official anomaly score and decision files")
@@ -251,6 +377,12 @@ def build_parser():
     evaluate.add_argument("--machine", required=True)
     evaluate.add_argument("--scores", required=True, help="folder of anomaly_score_*.csv files")
     evaluate.add_argument("--split", default="test", choices=["train", "test"])
+    evaluate.add_argument(
+        "--plots", metavar="DIR", help="write ROC curves and score histograms as PNG files (needs matplotlib)"
+    )
+    evaluate.add_argument(
+        "--model", help="with --plots: the model file, for a t-SNE map of its embeddings and training curves"
+    )
     evaluate.set_defaults(func=_evaluate)
 
     recipes = sub.add_parser("recipes", help="list the recipes")
@@ -263,7 +395,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"sklearn-asd {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

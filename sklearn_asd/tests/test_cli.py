@@ -71,6 +71,38 @@ def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsy
     report = capsys.readouterr().out
     assert "official score (2021)" in report and "section_00" in report
 
+    plots = tmp_path / "plots"
+    args = ["evaluate", "--data", root, "--machine", "valve", "--scores", str(scores), "--plots", str(plots)]
+    assert main(args) == 0
+    assert sorted(p.name for p in plots.iterdir()) == ["valve_roc.png", "valve_score_histogram.png"]
+    assert main([*args, "--model", str(model)]) == 0
+    names = [
+        "valve_embeddings.png",
+        "valve_roc.png",
+        "valve_score_histogram.png",
+        "valve_training_curves.png",
+    ]
+    assert sorted(p.name for p in plots.iterdir()) == names
+    for name in names:
+        assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_plots_draw_the_threshold_of_the_decision_files(tmp_path):
+    from sklearn_asd import cli
+
+    scores = np.array([0.1, 0.5, 0.7, 0.2])
+    by_name = {f"c{i}.wav": i for i in range(4)}
+    (tmp_path / "decision_result_valve_section_00_test.csv").write_text(
+        "c0.wav,0\nc1.wav,1\nc2.wav,1\nc3.wav,0\n"
+    )
+    args = cli.build_parser().parse_args(
+        ["evaluate", "--data", "x", "--machine", "valve", "--scores", str(tmp_path)]
+    )
+    assert cli._threshold_from_decisions(args, by_name, scores) == pytest.approx(0.35)
+    # decisions that no single threshold explains draw none
+    (tmp_path / "decision_result_valve_section_00_test.csv").write_text("c0.wav,1\nc1.wav,0\n")
+    assert cli._threshold_from_decisions(args, by_name, scores) is None
+
 
 def test_cli_errors(shared_data, tmp_path, capsys):
     root = str(shared_data / "dcase2023_valve")
@@ -170,3 +202,33 @@ def test_cli_errors(shared_data, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["evaluate", "--data", root, "--machine", "valve", "--scores", str(tmp_path / "empty")]) == 2
     assert "no anomaly_score_valve_" in capsys.readouterr().err
+
+
+def test_training_classes_are_section_x_attributes_for_one_section(shared_data):
+    from sklearn_asd.cli import training_classes
+    from sklearn_asd.datasets import load_dcase
+
+    toycar = load_dcase(shared_data / "dcase2023_dev_samples", "ToyCar", "train", load_audio=False)
+    classes = training_classes(toycar)
+    assert list(classes) == [
+        "|".join(["section_00", *(f"{k}={v}" for k, v in sorted(a.items()))]) for a in toycar.attributes
+    ]
+    assert len(set(classes)) == 2 and classes[0].startswith("section_00|car=")
+    np.testing.assert_array_equal(training_classes(toycar, "section"), toycar.y)
+    several = make_machine_sounds(n_sections=2, n_normal=1, duration=0.5, split="train", random_state=0)
+    np.testing.assert_array_equal(training_classes(several), several.y)
+    with pytest.raises(ValueError, match="classes must be"):
+        training_classes(toycar, "machine")
+
+
+def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
+    root = str(shared_data / "dcase2023_dev_samples")
+    out = tmp_path / "m.joblib"
+    args = ["fit", "--data", root, "--machine", "ToyCar", "--recipe", "dcase_mobilenetv2", "--fast"]
+    assert main([*args, "--device", "cpu", "--out", str(out)]) == 0
+    model = joblib.load(out)["model"]
+    assert {k: v for k, v in model.get_params().items() if k.endswith("device")} == {
+        "logmel__device": "cpu",
+        "score__estimator__device": "cpu",
+    }
+    assert main([*args, "--classes", "section", "--out", str(out)]) == 2
