@@ -174,7 +174,8 @@ def read_audio(
                 raise
             return exc
 
-    jobs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+    # threads of this process, whatever joblib backend is active (reading is I/O)
+    jobs = Parallel(n_jobs=n_jobs, require="sharedmem", return_as="generator")(
         delayed(guarded)(p) for p in paths
     )
     disable = None if progress is None else not progress

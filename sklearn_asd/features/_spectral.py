@@ -13,7 +13,7 @@ from numbers import Integral
 import librosa
 import numpy as np
 import scipy.fft
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from ..datasets import ClipFiles
@@ -145,14 +145,25 @@ def map_clips(fn, X, out, *, batch_size, n_jobs, device):
         for sl in slices:
             run(sl)
         return out
-    threads = min(effective_n_jobs(n_jobs), len(slices), os.cpu_count() or 1)
+    threads = min(n_threads(n_jobs), len(slices))
     with threadpool_limits(limits=1, user_api="blas"):
         if threads == 1:
             for sl in slices:
                 run(sl)
         else:
-            Parallel(n_jobs=threads, prefer="threads")(delayed(run)(sl) for sl in slices)
+            # The chunks write into ``out``: they need shared memory, i.e. threads of this
+            # process whatever joblib backend is active (under dask's or loky's, a mere
+            # ``prefer="threads"`` would send them to other processes and lose the writes).
+            Parallel(n_jobs=threads, require="sharedmem")(delayed(run)(sl) for sl in slices)
     return out
+
+
+def n_threads(n_jobs):
+    """Threads for ``n_jobs`` in joblib's convention (None = 1, -1 = all cores, -2 = all but one)."""
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1
+    return max(1, min(n_jobs, cores) if n_jobs > 0 else cores + 1 + n_jobs)
 
 
 def check_batching(batch_size, n_jobs):

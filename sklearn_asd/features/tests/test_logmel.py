@@ -144,3 +144,16 @@ def test_pool_statistics():
     assert pool.transform(rng.normal(size=(2, 3, 20))).shape == (2, 3)
     with pytest.raises(ValueError, match="only the time axis may change"):
         Pool().fit(rng.normal(size=(2, 3, 4, 10))).transform(rng.normal(size=(2, 3, 5, 10)))
+
+
+@pytest.mark.parametrize("backend", ["loky", "multiprocessing"])
+def test_threads_stay_threads_under_a_process_backend(backend):
+    # The chunks are written into one output array by threads. Inside
+    # ``parallel_backend("loky")`` (or dask's, as in a GridSearchCV on a cluster) joblib
+    # would send ``prefer="threads"`` jobs to other processes and lose the writes: zeros.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 8000)).astype(np.float32)
+    expected = LogMel(n_mels=32, batch_size=2, n_jobs=1).fit_transform(X)
+    with joblib.parallel_backend(backend, n_jobs=2):
+        got = LogMel(n_mels=32, batch_size=2, n_jobs=2).fit_transform(X)
+    np.testing.assert_array_equal(got, expected)

@@ -172,3 +172,38 @@ def test_grid_search_on_loky_processes_equals_sequential(machine, routing):
     with parallel_backend("loky", n_jobs=2):
         parallel = search(2)
     np.testing.assert_allclose(parallel, sequential)
+
+
+def test_grid_search_on_a_dask_cluster_equals_sequential(machine, routing):
+    """The same search on dask.distributed's joblib backend (worker processes, as on a cluster)."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    from joblib import parallel_backend
+
+    def search():
+        gs = GridSearchCV(
+            model(),
+            {"knn__n_neighbors": [1, 2]},
+            scoring=dcase_scorer,
+            cv=NormalOnlyKFold(2, shuffle=True, random_state=0),
+            refit=False,
+            error_score="raise",
+        )
+        gs.fit(
+            machine["X"],
+            machine["y"],
+            anomaly=machine["anomaly"],
+            section=machine["section"],
+            domain=machine["domain"],
+        )
+        return gs.cv_results_["mean_test_score"]
+
+    sequential = search()
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
+    with cluster, distributed.Client(cluster) as client:
+        with parallel_backend("dask"):
+            on_dask = search()
+        # the fits ran on the workers (2 candidates x 2 folds)
+        assert sum(client.run(lambda dask_worker: dask_worker.state.executed_count).values()) >= 4
+    np.testing.assert_allclose(on_dask, sequential)
