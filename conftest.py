@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 import sklearn
 
+# Sphinx's configuration and build outputs (copies of the gallery scripts) are not tests.
+collect_ignore = ["docs/conf.py"]
+collect_ignore_glob = ["docs/_build/*", "docs/auto_examples/*", "docs/generated/*"]
+
 SHARED_DATA = Path(
     os.environ.get("SKLEARN_ASD_DATA", Path(__file__).resolve().parent.parent / "shared" / "data")
 )

@@ -1,4 +1,7 @@
-"""Run the Python code blocks of the documentation pages, in order, one namespace per page."""
+"""Run the Python code blocks of the documentation pages, in order, one namespace per page.
+
+Blocks fenced as ```python run; blocks fenced as ```py are shown only (a Dask cluster, a GPU).
+"""
 
 import re
 from pathlib import Path
@@ -34,3 +37,25 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     namespace = run_page(ROOT / "README.md")
     assert (tmp_path / "model.joblib").is_file()
     assert len(namespace["search"].cv_results_["params"]) == 3
+
+
+GUIDE = sorted((ROOT / "docs" / "user_guide").glob("*.md"))
+
+
+@pytest.mark.parametrize("page", [p for p in GUIDE if p.name != "index.md"], ids=lambda p: p.stem)
+def test_user_guide_page_runs(page, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert python_blocks(page), f"{page.name} has no runnable example"
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        run_page(page)
+    finally:
+        plt.close("all")
+
+
+def test_user_guide_lists_every_page():
+    index = (ROOT / "docs" / "user_guide" / "index.md").read_text()
+    assert [p.stem for p in GUIDE if p.name != "index.md" and p.stem not in index] == []

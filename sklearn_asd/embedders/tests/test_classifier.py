@@ -175,6 +175,22 @@ def test_grid_search_of_embedder_pipelines_with_dcase_scorer(routing):
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without a GPU")
+@pytest.mark.filterwarnings("ignore:Requested to load data to CUDA:UserWarning")  # skorch says it twice
+def test_a_cuda_model_file_loads_and_scores_on_a_machine_without_gpu(tmp_path):
+    # What a file written on a GPU machine holds: the net's device is "cuda". skorch maps its
+    # tensors to the CPU when no GPU is present, and scoring then runs there.
+    X, y = clips()
+    emb = ClassifierEmbedder(device="cpu", random_state=0, **TINY).fit(X, y)
+    expected = emb.transform(X)
+    emb.net_.device = "cuda"
+    joblib.dump(emb, tmp_path / "emb.joblib")
+    with pytest.warns(UserWarning, match=r"requested device \(cuda\) is not available"):
+        loaded = joblib.load(tmp_path / "emb.joblib")
+    assert str(loaded.net_.device) == "cpu"
+    np.testing.assert_allclose(loaded.transform(X), expected, rtol=1e-6)
+
+
 @cuda
 def test_trained_on_cuda_scores_on_cpu(tmp_path):
     X, y = clips()

@@ -1,0 +1,37 @@
+"""The speed benchmarks' single entry point covers every benchmark script and runs one."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="benchmarks/ is not beside the package")
+
+
+def load_run_all():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run_all
+    finally:
+        sys.path.pop(0)
+    return run_all
+
+
+def test_run_all_knows_every_benchmark_script():
+    run_all = load_run_all()
+    scripts = {script for script, _ in run_all.BENCHMARKS.values()}
+    assert scripts == {p.name for p in BENCHMARKS.glob("bench_*.py")}
+
+
+def test_run_all_runs_a_benchmark_and_reports_the_machine():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run_all.py"), "--only", "synthetic", "--quick"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.startswith("machine: ") and "cores" in out
+    assert "ratio" in out and "=== synthetic:" in out
