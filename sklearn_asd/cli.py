@@ -197,7 +197,8 @@ def _score(args):
 
 
 def _evaluate(args):
-
+    if args.model and not args.plots:
+        raise ValueError("--model is for the plots: pass --plots DIR with it.")
     data = load_dcase(args.data, args.machine, args.split, load_audio=False)
     by_name = {Path(f).name: i for i, f in enumerate(data.filenames)}
     scores = np.full(len(by_name), np.nan)
@@ -255,6 +256,23 @@ def _threshold_from_decisions(args, by_name, scores):
     return float((normal.max() + anomalous.min()) / 2)
 
 
+def embeddings(pipeline, X):
+    """What the pipeline's final detector sees of each clip, as one vector per clip.
+
+    The output of the steps before the detector; when the detector scores with a classifier
+    of its own (:class:`~sklearn_asd.detectors.SoftmaxScore` around an embedder), that
+    classifier's embeddings. A sequence per clip (a spectrogram) is averaged over time.
+    """
+    Xt = pipeline[:-1].transform(X) if len(pipeline.steps) > 1 else X
+    inner = getattr(pipeline[-1], "estimator_", None)
+    if inner is not None and hasattr(inner, "transform"):
+        Xt = inner.transform(Xt)
+    Xt = np.asarray(Xt, dtype=float)
+    if Xt.ndim > 2:
+        Xt = Xt.mean(axis=-1).reshape(len(Xt), -1)
+    return Xt
+
+
 def _write_plots(out, args, data, scores, threshold, payload, protocol):
     """ROC curves, score histograms and, with the model, an embedding map and training curves."""
     try:
@@ -282,14 +300,12 @@ def _write_plots(out, args, data, scores, threshold, payload, protocol):
     }
     if payload is not None:
         model = payload["model"]
-        if hasattr(model, "steps") and len(model.steps) > 1:
+        if hasattr(model, "steps"):
 
             def embedding_map():
                 audio = load_dcase(args.data, args.machine, args.split, duration=payload["duration"])
                 with sklearn.config_context(enable_metadata_routing=True):
-                    emb = np.asarray(model[:-1].transform(audio.X), dtype=float)
-                if emb.ndim > 2:  # a sequence (frames of a spectrogram) is averaged over time
-                    emb = emb.mean(axis=-1).reshape(len(emb), -1)
+                    emb = embeddings(model, audio.X)
                 return plot_embeddings(
                     emb, section=audio.section, anomaly=audio.anomaly, domain=domain, random_state=0
                 )
