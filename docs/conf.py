@@ -6,7 +6,6 @@ errors). The example gallery runs every script of ``examples/`` at its fast sett
 """
 
 import os
-import warnings
 from pathlib import Path
 
 import sklearn_asd
@@ -77,6 +76,3 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-asd {release}"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
 html_static_path = []
-
-# The examples print progress from the libraries; their warnings are not documentation warnings.
-warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
