@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 PROTOCOLS = ("2020", "2021")
 
 
-def _check_binary(anomaly, score):
+def _check_binary(anomaly, score, *, both=True):
     anomaly = np.asarray(anomaly)
     score = np.asarray(score, dtype=float)
     if anomaly.ndim != 1 or score.ndim != 1 or anomaly.shape != score.shape:
@@ -26,7 +26,7 @@ def _check_binary(anomaly, score):
             f"anomaly must hold 1 (anomalous) and 0 (normal) only, got values {sorted(values)}; "
             "clips with unknown labels (-1) cannot be evaluated."
         )
-    if values != {0, 1}:
+    if both and values != {0, 1}:
         raise ValueError("AUC needs both normal (0) and anomalous (1) clips.")
     return anomaly.astype(int), score
 

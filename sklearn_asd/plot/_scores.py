@@ -101,16 +101,7 @@ def plot_score_histogram(anomaly, score, *, section=None, threshold=None, bins=3
     >>> fig.axes[0].get_lines()[0].get_xdata()[0]
     0.5
     """
-    anomaly = np.asarray(anomaly)
-    score = np.asarray(score, dtype=float)
-    if anomaly.shape != score.shape or anomaly.ndim != 1:
-        raise ValueError(
-            f"anomaly and score must be 1-D of one length, got {anomaly.shape} and {score.shape}."
-        )
-    if not set(np.unique(anomaly).tolist()) <= {0, 1}:
-        raise ValueError("anomaly must hold 1 (anomalous) and 0 (normal) only.")
-    if not np.all(np.isfinite(score)):
-        raise ValueError("score contains NaN or infinite values.")
+    anomaly, score = _check_binary(anomaly, score, both=False)
     threshold = _threshold_of(threshold)
     section, sections = groups(section, len(score), "section")
     fig, axes = panels(len(sections), ncols=ncols)

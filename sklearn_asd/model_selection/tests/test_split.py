@@ -145,32 +145,34 @@ def test_scorer_without_ground_truth_says_what_to_pass(machine, routing):
         dcase_scorer(fitted, machine["X"])
 
 
+def small_search_scores(machine, n_jobs=None):
+    """Mean official score of a 2-candidate, 2-fold search (the scale-out tests run it)."""
+    gs = GridSearchCV(
+        model(),
+        {"knn__n_neighbors": [1, 2]},
+        scoring=dcase_scorer,
+        cv=NormalOnlyKFold(2, shuffle=True, random_state=0),
+        refit=False,
+        n_jobs=n_jobs,
+        error_score="raise",
+    )
+    gs.fit(
+        machine["X"],
+        machine["y"],
+        anomaly=machine["anomaly"],
+        section=machine["section"],
+        domain=machine["domain"],
+    )
+    return gs.cv_results_["mean_test_score"]
+
+
 def test_grid_search_on_loky_processes_equals_sequential(machine, routing):
     """Scale-out without a home-made scheduler: joblib's process backend runs the same search."""
     from joblib import parallel_backend
 
-    def search(n_jobs):
-        gs = GridSearchCV(
-            model(),
-            {"knn__n_neighbors": [1, 2]},
-            scoring=dcase_scorer,
-            cv=NormalOnlyKFold(2, shuffle=True, random_state=0),
-            refit=False,
-            n_jobs=n_jobs,
-            error_score="raise",
-        )
-        gs.fit(
-            machine["X"],
-            machine["y"],
-            anomaly=machine["anomaly"],
-            section=machine["section"],
-            domain=machine["domain"],
-        )
-        return gs.cv_results_["mean_test_score"]
-
-    sequential = search(None)
+    sequential = small_search_scores(machine)
     with parallel_backend("loky", n_jobs=2):
-        parallel = search(2)
+        parallel = small_search_scores(machine, n_jobs=2)
     np.testing.assert_allclose(parallel, sequential)
 
 
@@ -179,31 +181,13 @@ def test_grid_search_on_a_dask_cluster_equals_sequential(machine, routing):
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
     from joblib import parallel_backend
 
-    def search():
-        gs = GridSearchCV(
-            model(),
-            {"knn__n_neighbors": [1, 2]},
-            scoring=dcase_scorer,
-            cv=NormalOnlyKFold(2, shuffle=True, random_state=0),
-            refit=False,
-            error_score="raise",
-        )
-        gs.fit(
-            machine["X"],
-            machine["y"],
-            anomaly=machine["anomaly"],
-            section=machine["section"],
-            domain=machine["domain"],
-        )
-        return gs.cv_results_["mean_test_score"]
-
-    sequential = search()
+    sequential = small_search_scores(machine)
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
     )
     with cluster, distributed.Client(cluster) as client:
         with parallel_backend("dask"):
-            on_dask = search()
+            on_dask = small_search_scores(machine)
         # the fits ran on the workers (2 candidates x 2 folds)
         assert sum(client.run(lambda dask_worker: dask_worker.state.executed_count).values()) >= 4
     np.testing.assert_allclose(on_dask, sequential)
