@@ -28,3 +28,22 @@ def routing():
     """Enable scikit-learn metadata routing for one test."""
     with sklearn.config_context(enable_metadata_routing=True):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Train and score with one torch thread.
+
+    Float training depends on the thread count (sums are split differently), and on a busy
+    2-core machine two intra-op threads can make a step 40x slower; one thread makes every
+    test's training figure the same on every machine and keeps the suite fast.
+    """
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
