@@ -131,9 +131,10 @@ class AutoEncoderDetector(FrameVectorDetector):
     (:class:`MahalanobisDetector` with ``per_domain=True, assume_centered=True``), averaged over
     the clip. The decision threshold is the baseline's gamma fit by default.
 
-    ``outliers=``: clips of other machine types are trained as pseudo-anomalies with the outlier
-    exposure objective of :class:`OutlierExposureLoss` (Kazakova et al., DCASE 2022 used 3,000
-    normal + 3,000 outlier clips).
+    Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
+    machine types, featurized by the same pipeline) are trained as pseudo-anomalies with the
+    objective of :class:`OutlierExposureLoss` (Kazakova et al., DCASE 2022 used 3,000 normal +
+    3,000 outlier clips); without such rows the training is the baseline's MSE.
 
     Parameters
     ----------
@@ -142,8 +143,6 @@ class AutoEncoderDetector(FrameVectorDetector):
     hidden, n_hidden, bottleneck : int, default=128, 4, 8
         The network.
     scoring : {"mse", "selective_mahalanobis"}, default="mse"
-    outliers : array-like of shape (n_outlier_clips, F, T) or None, default=None
-        Clips of other machines (same features) for outlier exposure.
     oe_weight, oe_margin : float, default=1.0, 1.0
         Weight and margin of the outlier term.
     max_epochs : int, default=100
@@ -186,7 +185,6 @@ class AutoEncoderDetector(FrameVectorDetector):
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "bottleneck": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions({"mse", "selective_mahalanobis"})],
-        "outliers": ["array-like", None],
         "oe_weight": [Interval(Real, 0, None, closed="left")],
         "oe_margin": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -206,7 +204,6 @@ class AutoEncoderDetector(FrameVectorDetector):
         n_hidden=4,
         bottleneck=8,
         scoring="mse",
-        outliers=None,
         oe_weight=1.0,
         oe_margin=1.0,
         max_epochs=100,
@@ -224,7 +221,6 @@ class AutoEncoderDetector(FrameVectorDetector):
         self.n_hidden = n_hidden
         self.bottleneck = bottleneck
         self.scoring = scoring
-        self.outliers = outliers
         self.oe_weight = oe_weight
         self.oe_margin = oe_margin
         self.max_epochs = max_epochs
@@ -250,12 +246,16 @@ class AutoEncoderDetector(FrameVectorDetector):
         flat = errors.reshape(-1, errors.shape[2])
         return self.mahalanobis_.anomaly_score(flat).reshape(errors.shape[:2]).mean(axis=1)
 
-    def _fit(self, X, y, section, domain):
+    _consumes_outliers = True
+
+    def _fit(self, X, y, section, domain, outlier):
+        outliers, X = X[outlier], self._rows(X, np.flatnonzero(~outlier))
+        domain = domain[~outlier]
         vectors = stack_frames(X, self.n_frames)
         flat = vectors.reshape(-1, vectors.shape[2])
         is_outlier = np.zeros(len(flat), dtype=np.float32)
-        if self.outliers is not None:
-            out = stack_frames(self._validate_X(self.outliers, reset=False), self.n_frames)
+        if len(outliers):
+            out = stack_frames(outliers, self.n_frames)
             out = out.reshape(-1, out.shape[2])
             flat = np.concatenate([flat, out])
             is_outlier = np.concatenate([is_outlier, np.ones(len(out), dtype=np.float32)])

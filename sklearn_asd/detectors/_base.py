@@ -11,9 +11,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ..utils import anomaly_score, check_metadata, routed_metadata
+from ..utils import anomaly_score, check_metadata, check_outlier_mask, routed_metadata
 
 _DOMAINS = ("source", "target", "unknown")
+
+
+def _where(y, keep, fill):
+    """``y`` with the rows outside ``keep`` replaced by ``fill`` (None stays None)."""
+    if y is None:
+        return None
+    y = np.asarray(y, dtype=object).copy()
+    y[~keep] = fill
+    return y
 
 
 def training_scores(estimator, X, **metadata):
@@ -28,10 +37,22 @@ def training_scores(estimator, X, **metadata):
     return np.asarray(anomaly_score(estimator, X, **metadata), dtype=float)
 
 
-def fit_member(estimator, X, y, **metadata):
-    """Clone and fit a member detector, passing only the metadata its ``fit`` requests."""
+def fit_member(estimator, X, y, outlier=None, **metadata):
+    """Clone and fit a member detector, passing only the metadata its ``fit`` requests.
+
+    With an ``outlier`` mask, a member that requests ``outlier`` gets every row and the mask;
+    any other member is fitted on the normal rows alone.
+    """
     member = clone(estimator)
-    return member.fit(X, y, **routed_metadata(member, "fit", metadata))
+    if outlier is None or not np.any(outlier):
+        return member.fit(X, y, **routed_metadata(member, "fit", metadata))
+    routed = routed_metadata(member, "fit", {**metadata, "outlier": outlier})
+    if "outlier" in routed:
+        return member.fit(X, y, **routed)
+    keep = np.flatnonzero(~np.asarray(outlier, dtype=bool))
+    y = None if y is None else np.asarray(y, dtype=object)[keep]
+    normal = {k: (None if v is None else np.asarray(v, dtype=object)[keep]) for k, v in routed.items()}
+    return member.fit(X[keep], y, **normal)
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
@@ -62,7 +83,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         0.9 quantile being ``contamination=0.1``).
     """
 
-    __metadata_request__fit = {"section": True, "domain": True}
+    __metadata_request__fit = {"section": True, "domain": True, "outlier": True}
     __metadata_request__decision_function = {"section": True, "domain": True}
     __metadata_request__predict = {"section": True, "domain": True}
 
@@ -70,6 +91,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "threshold": [StrOptions({"percentile", "gamma"})],
     }
+
+    # Whether _fit takes the outlier-exposure rows (``_fit(..., outlier=mask)``, all rows) or
+    # learns from the normal rows alone (the base drops the outlier rows before ``_fit``).
+    _consumes_outliers = False
 
     # Whether the method needs the section / domain of the clips it scores.
     def _needs_section(self):
@@ -99,13 +124,13 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return domain
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, section=None, domain=None):
+    def fit(self, X, y=None, section=None, domain=None, outlier=None):
         """Fit the detector on normal clips.
 
         Parameters
         ----------
         X : array-like of shape (n_clips, n_features)
-            Embeddings of normal training clips.
+            Embeddings of normal training clips (and of outlier clips, see ``outlier``).
         y : array-like of shape (n_clips,), default=None
             Auxiliary class of each clip. Used as the section when ``section``
             is not given.
@@ -114,6 +139,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         domain : array-like of shape (n_clips,), default=None
             ``"source"`` / ``"target"`` of each clip (routed metadata); ``None``
             means every clip is from the source domain.
+        outlier : array-like of bool of shape (n_clips,), default=None
+            Marks the rows that are clips of other machine types, for outlier exposure
+            (routed metadata, fit only). Detectors that train with outlier exposure use them;
+            every other detector leaves them out of what it learns.
 
         Returns
         -------
@@ -121,11 +150,22 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         """
         X = self._validate_X(X, reset=True)
         n = _num_samples(X)
+        mask = check_outlier_mask(outlier, n, caller=type(self).__name__)
         if section is None and self._needs_section():
-            section = self._section_from_y(y)
+            section = self._section_from_y(y if not mask.any() else _where(y, ~mask, "__outlier__"))
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain())
-        self.train_anomaly_scores_ = np.asarray(self._fit(X, y, section, domain), dtype=float)
+        if self._consumes_outliers:
+            scores = self._fit(X, y, section, domain, outlier=mask)
+        else:
+            if mask.any():
+                keep = np.flatnonzero(~mask)
+                X = X[keep]
+                y = None if y is None else np.asarray(y, dtype=object)[keep]
+                section = None if section is None else section[keep]
+                domain = domain[keep]
+            scores = self._fit(X, y, section, domain)
+        self.train_anomaly_scores_ = np.asarray(scores, dtype=float)
         self.offset_ = -self._threshold(self.train_anomaly_scores_)
         return self
 

@@ -114,10 +114,15 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
             return z.max(axis=0)
         return np.average(z, axis=0, weights=self.weights)
 
-    def _fit(self, X, y, section, domain):
+    _consumes_outliers = True  # members that train with outlier exposure get the outlier rows
+
+    def _fit(self, X, y, section, domain, outlier):
         self._check_members()
         metadata = {"section": section, "domain": domain}
-        self.estimators_ = [fit_member(est, X, y, **metadata) for _, est in self.estimators]
+        self.estimators_ = [fit_member(est, X, y, outlier=outlier, **metadata) for _, est in self.estimators]
+        keep = np.flatnonzero(~outlier)
+        X, section, domain = self._rows(X, keep), section[keep] if section is not None else None, domain[keep]
+        metadata = {"section": section, "domain": domain}
         scores = np.array([training_scores(est, X, **metadata) for est in self.estimators_])
         self.stats_ = self._standardization_stats(scores, section, self.per_section)
         return self._combine(scores, section)

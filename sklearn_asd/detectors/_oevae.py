@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from torch import nn
 
+from ..augment._spectral import warp_frequency, warp_positions
 from ..embedders._classifier import PatchDataset
 from ..embedders._training import AutocastMixin
 from ..nn import ResNet
@@ -86,7 +87,8 @@ class OEVAE(FrameVectorDetector):
 
     A ResNet-18 extracts features from 2-second log-mel segments and is trained jointly with
     (i) a binary head telling this machine's clips from other machine types' (outlier
-    exposure, which therefore needs ``outliers``) and (ii) a VAE on the features whose latent
+    exposure: the rows marked by the fit-time metadata ``outlier=True``, log-mel clips of other
+    machine types featurized by the same pipeline) and (ii) a VAE on the features whose latent
     splits into ``z_d ~ N(k v, 1)`` (``n_domain`` dimensions; ``v`` is an attribute value of
     the clip, such as a speed) and ``z_c ~ N(0, 1)``; loss ``L_machine + lam (L_KL + L_recon)``.
     With Adam, the tiny ``lam`` only limits how much the VAE pulls on the shared extractor: the
@@ -99,8 +101,6 @@ class OEVAE(FrameVectorDetector):
 
     Parameters
     ----------
-    outliers : array-like of shape (n_outlier_clips, n_mels, n_frames)
-        Log-mel clips of other machine types (required).
     segment_frames : int, default=62
         Frames per segment (2 s at a 32 ms hop).
     latent_dim, n_domain : int, default=64, 8
@@ -125,6 +125,12 @@ class OEVAE(FrameVectorDetector):
     ``fit`` takes the clips' attribute values as ``attribute=`` (numbers, one per clip); without
     them the clip's average power (dB) stands in, as in the paper.
 
+    Without outlier rows (one machine type and nothing else, DCASE 2024's first-shot setting),
+    frequency-warped copies of the normal clips stand in for the other machines (one copy per
+    clip, ``f -> f_max (f / f_max) ** alpha`` with alpha 0.9 and 1.1 in turn on a linear bin
+    axis, Giri et al.'s perturbation made stronger): the head then learns the machine's exact
+    spectral layout. ``pseudo_outliers_`` says whether this happened.
+
     References
     ----------
     Hai et al., DCASE 2024 Challenge technical report.
@@ -137,8 +143,8 @@ class OEVAE(FrameVectorDetector):
     >>> rng = np.random.RandomState(0)
     >>> S = rng.normal(size=(8, 16, 24)).astype(np.float32)
     >>> other = rng.normal(2.0, 1.0, size=(8, 16, 24)).astype(np.float32)
-    >>> det = OEVAE(outliers=other, segment_frames=12, max_epochs=1, random_state=0, per_section=False)
-    >>> det.fit(S).anomaly_score(S[:2]).shape
+    >>> det = OEVAE(segment_frames=12, max_epochs=1, random_state=0, per_section=False)
+    >>> det.fit(np.concatenate([S, other]), outlier=[False] * 8 + [True] * 8).anomaly_score(S[:2]).shape
     (2,)
     """
 
@@ -146,7 +152,6 @@ class OEVAE(FrameVectorDetector):
 
     _parameter_constraints = {
         **FrameVectorDetector._parameter_constraints,
-        "outliers": ["array-like", None],
         "segment_frames": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_domain": [Interval(Integral, 0, None, closed="left")],
@@ -166,7 +171,6 @@ class OEVAE(FrameVectorDetector):
 
     def __init__(
         self,
-        outliers=None,
         *,
         segment_frames=62,
         latent_dim=64,
@@ -186,7 +190,6 @@ class OEVAE(FrameVectorDetector):
         contamination=0.1,
         threshold="percentile",
     ):
-        self.outliers = outliers
         self.segment_frames = segment_frames
         self.latent_dim = latent_dim
         self.n_domain = n_domain
@@ -212,14 +215,14 @@ class OEVAE(FrameVectorDetector):
     def _needs_section(self):
         return self.per_section
 
-    def fit(self, X, y=None, section=None, domain=None, attribute=None):
+    def fit(self, X, y=None, section=None, domain=None, outlier=None, attribute=None):
         """Train the network and the kNN bank on normal clips (see :class:`BaseDetector`).
 
         ``attribute``: one number per clip (e.g. a speed); default: the clip's average power.
         """
         self._attribute = attribute
         try:
-            return super().fit(X, y, section=section, domain=domain)
+            return super().fit(X, y, section=section, domain=domain, outlier=outlier)
         finally:
             del self._attribute
 
@@ -265,14 +268,23 @@ class OEVAE(FrameVectorDetector):
         )
         return np.vstack([alpha, beta])
 
-    def _fit(self, X, y, section, domain):
-        if self.outliers is None:
-            raise ValueError(
-                "OEVAE trains a target-vs-other-machines head: pass outliers= (log-mel clips of other "
-                "machine types, about as many as the normal clips)."
-            )
-        outliers = self._validate_X(self.outliers, reset=False)
+    _consumes_outliers = True
+
+    def _fit(self, X, y, section, domain, outlier):
+        keep = np.flatnonzero(~outlier)
+        outliers, X = X[outlier], self._rows(X, keep)
+        section = None if section is None else section[keep]
+        self.pseudo_outliers_ = len(outliers) == 0
+        if self.pseudo_outliers_:
+            outliers = np.concatenate(
+                [
+                    warp_frequency(X[start::2], warp_positions(X.shape[1], alpha, scale="linear"))
+                    for start, alpha in ((0, 0.9), (1, 1.1))
+                ]
+            ).astype(np.float32)
         attribute, given = self._attribute, self._attribute is not None
+        if given and np.shape(attribute) == (len(outlier),):
+            attribute = np.asarray(attribute)[keep]
         if not given:  # the clip's average power, in dB
             attribute = 10.0 * np.log10(np.mean(10.0 ** (X / 10.0), axis=(1, 2)))
         elif np.shape(attribute) != (len(X),):

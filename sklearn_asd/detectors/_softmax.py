@@ -3,27 +3,38 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ._base import BaseDetector
+from ..utils import check_metadata
+from ._base import BaseDetector, fit_member
 
 
 class SoftmaxScore(BaseDetector):
-    """Score a clip by the probability a section classifier gives its own section.
+    """Score a clip by the probability a section classifier gives its own class.
 
     The self-supervised ASD systems train a classifier to tell sections (machine IDs)
-    apart on normal clips; a clip the classifier does not recognise as its own section
+    apart on normal clips; a clip the classifier does not recognise as its own class
     is anomalous. With ``kind="prob"`` the anomaly score is ``-p`` (Giri et al., DCASE
     2020), with ``kind="log_odds"`` it is ``log(1 - p) - log(p)`` (the DCASE 2021-2022
-    MobileNetV2 baseline), where ``p`` is the probability of the clip's section, taken as
-    the best class of its section when a section has several classes (section x
-    attribute, or the warped copies of augmentation). Frame-level probabilities
-    ``(n_clips, n_frames, n_classes)`` are scored per frame and averaged over frames.
+    MobileNetV2 baseline). Frame-level probabilities ``(n_clips, n_frames, n_classes)``
+    are scored per frame and averaged over frames.
 
-    A class belongs to a section when its label is the section or starts with the
-    section and ``separator`` (``"section_00|warp=0.95"``, ``"section_00|pat_01"``).
+    **Which probability is ``p``.** The classes a clip can truly belong to are the
+    *base classes*: the classes of the training labels ``y`` (or, for an embedder that
+    splits one label into pseudo-classes, its ``base_classes_``). Classes made by
+    augmentation (``"section_00|warp=0.95"`` from :class:`~sklearn_asd.augment.SpectralWarp`)
+    and the outlier-exposure class are never a clip's own: a clip that looks warped, or
+    like another machine, gets a low ``p`` on purpose, as in Giri et al. A class belongs to
+    a section when its label is the section or starts with the section and ``separator``
+    (``"section_00|pat=01"``). Then, for a clip of section ``s``:
+
+    - with an ``attribute`` (routed metadata, e.g. ``"pat=01"``, the part of the class
+      label after the section; :func:`~sklearn_asd.datasets.attribute_labels` writes it from
+      DCASE file names) such that ``"s|attribute"`` is a base class: ``p`` is that class's
+      probability;
+    - otherwise (no attribute, ``""``, or one never seen in training): ``p`` is the largest
+      probability among the base classes of section ``s``.
 
     Parameters
     ----------
@@ -47,6 +58,10 @@ class SoftmaxScore(BaseDetector):
     ----------
     classes_ : ndarray of str
         The classes of the probability columns.
+    base_classes_ : ndarray of str
+        The classes a clip can truly belong to (see above): the training labels' classes.
+    sections_ : ndarray of str
+        The sections of the base classes.
     estimator_ : classifier
         The fitted classifier (with ``estimator``).
 
@@ -60,6 +75,9 @@ class SoftmaxScore(BaseDetector):
     >>> det.anomaly_score([[0.95, 0.05], [0.3, 0.7]], section=["id_00", "id_00"])
     array([-0.95, -0.3 ])
     """
+
+    __metadata_request__decision_function = {"attribute": True}
+    __metadata_request__predict = {"attribute": True}
 
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
@@ -128,33 +146,101 @@ class SoftmaxScore(BaseDetector):
             )
         return P
 
-    def _fit(self, X, y, section, domain):
+    _consumes_outliers = True  # an estimator that trains with outlier exposure gets those rows
+
+    def _fit(self, X, y, section, domain, outlier):
+        keep = np.flatnonzero(~outlier)
+        labels = np.unique(np.asarray(y, dtype=object)[keep])
         if self.estimator is not None:
-            self.estimator_ = clone(self.estimator).fit(X, y)
+            self.estimator_ = fit_member(self.estimator, X, y, outlier=outlier)
             self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
+            base = getattr(self.estimator_, "base_classes_", None)
+            base = labels if base is None else np.asarray(base, dtype=object)
         elif self.classes is not None:
             self.classes_ = np.asarray(self.classes, dtype=object)
+            base = labels
         else:
             self.classes_ = np.unique(np.asarray(y, dtype=object))
-        self.sections_ = np.unique(self._section_of(self.classes_))
-        return self._anomaly_score(X, section, domain)
+            base = self.classes_
+        self.base_classes_ = np.asarray([c for c in self.classes_ if c in set(base)], dtype=object)
+        if self.base_classes_.size == 0:
+            raise ValueError(
+                f"none of the training labels {sorted(map(str, base))} is among the classes "
+                f"{sorted(map(str, self.classes_))}: pass classes= in the order of the probability columns."
+            )
+        self.sections_ = np.unique(self._section_of(self.base_classes_))
+        return self._scores(self._rows(X, keep), section[keep], None)
 
     def _anomaly_score(self, X, section, domain):
+        return self._scores(X, section, None)
+
+    def _scores(self, X, section, attribute):
         P = self._probabilities(X)
-        class_section = self._section_of(self.classes_)
+        column = {c: i for i, c in enumerate(self.classes_)}
+        base_columns = np.array([column[c] for c in self.base_classes_])
+        base_section = self._section_of(self.base_classes_)
         p = np.empty(P.shape[:-1])
         for sec in np.unique(section):
-            cols = np.flatnonzero(class_section == sec)
+            cols = base_columns[base_section == sec]
             if cols.size == 0:
                 raise self._unknown("section", sec, self.sections_)
             rows = np.flatnonzero(section == sec)
             p[rows] = P[rows][..., cols].max(axis=-1)
+            if attribute is None:
+                continue
+            for attr in np.unique(attribute[rows]):
+                own = f"{sec}{self.separator}{attr}" if attr else None
+                if own in column and own in set(self.base_classes_):
+                    hit = rows[attribute[rows] == attr]
+                    p[hit] = P[hit][..., column[own]]
         if self.kind == "prob":
             frame_scores = -p
         else:
             q = np.clip(p, self.eps, 1 - self.eps)
             frame_scores = np.log1p(-q) - np.log(q)
         return frame_scores.mean(axis=1) if frame_scores.ndim == 2 else frame_scores
+
+    def anomaly_score(self, X, section=None, domain=None, attribute=None):
+        """Anomaly score of each clip, higher = more anomalous: ``-p`` or the log-odds.
+
+        Parameters
+        ----------
+        X : array-like
+            Clips for the classifier, or probabilities when ``estimator`` is None.
+        section : array-like of shape (n_clips,), default=None
+            Section of each clip; may be left out when the classes span one section.
+        domain : array-like of shape (n_clips,), default=None
+            Accepted for a uniform call; not used.
+        attribute : array-like of str of shape (n_clips,), default=None
+            Attribute part of each clip's class (``"pat=01"``); see the class docstring.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_clips,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        n = _num_samples(X)
+        if section is None and len(self.sections_) == 1:
+            section = np.full(n, self.sections_[0], dtype=object)
+        section = self._metadata("section", section, n, True)
+        self._metadata("domain", domain, n, False)
+        if attribute is not None:
+            attribute = check_metadata(attribute, n, "attribute", caller=type(self).__name__)
+            attribute = np.array(["" if a is None else str(a) for a in attribute], dtype=object)
+        return self._scores(X, section, attribute)
+
+    def score_samples(self, X, section=None, domain=None, attribute=None):
+        """Normality of each clip: ``-anomaly_score``, higher = more normal."""
+        return -self.anomaly_score(X, section=section, domain=domain, attribute=attribute)
+
+    def decision_function(self, X, section=None, domain=None, attribute=None):
+        """``score_samples - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X, section=section, domain=domain, attribute=attribute) - self.offset_
+
+    def predict(self, X, section=None, domain=None, attribute=None):
+        """+1 for normal clips, -1 for anomalous ones."""
+        return np.where(self.decision_function(X, section, domain, attribute) < 0, -1, 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

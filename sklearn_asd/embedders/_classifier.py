@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
@@ -26,6 +27,7 @@ from ..nn import (
     kl_divergence,
     soft_cross_entropy,
 )
+from ..utils import check_outlier_mask
 from ._training import AutocastMixin, build_net
 
 OUTLIER_CLASS = "__outlier__"
@@ -66,6 +68,54 @@ class PatchDataset(torch.utils.data.Dataset):
             start = k * self.patch_hop
             x = x[..., start : start + self.patch_frames]
         return (x, torch.empty(0)) if self.y is None else (x, self.y[clip])
+
+
+def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):
+    """``fn(module, batch)`` over every patch of ``X`` in eval mode, as (n_clips, n_patches, ...)."""
+    dataset = PatchDataset(X, None, patch_frames, patch_hop)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    module, device = net.module_, net.device
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad(), net.autocast():
+            outputs = [fn(module, xb.to(device)).float().cpu() for xb, _ in loader]
+    finally:
+        module.train(was_training)
+    out = torch.cat(outputs).numpy()
+    return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])
+
+
+def _encode(classes, y):
+    """Index of each label of ``y`` in ``classes`` (which need not be sorted)."""
+    order = np.argsort(classes)
+    return order[np.searchsorted(classes[order], np.asarray(y, dtype=object))]
+
+
+class ClipAccuracy(Callback):
+    """Clip-level accuracy on held-out clips after every epoch, recorded as ``valid_acc``.
+
+    A clip's class is the argmax of its patches' mean probability, as ``predict`` does. The
+    clips are dropped when training ends, so the fitted model does not carry them.
+    """
+
+    def __init__(self, X, targets, embedder):
+        self.X, self.targets, self.embedder = X, np.asarray(targets), embedder
+
+    def on_epoch_end(self, net, **kwargs):
+        e = self.embedder
+        proba = patch_outputs(
+            net,
+            self.X,
+            lambda m, xb: torch.softmax(m(xb), dim=1),
+            e._patch_frames(),
+            e.patch_hop,
+            e.batch_size,
+        ).mean(axis=1)
+        net.history.record("valid_acc", float(np.mean(proba.argmax(axis=1) == self.targets)))
+
+    def on_train_end(self, net, **kwargs):
+        self.X = self.targets = self.embedder = None
 
 
 class ClassifierModule(nn.Module):
@@ -140,11 +190,23 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     patch_hop : int, default=8
     aggregate : {"mean", "std", "mean+std"}, default="mean"
         How ``transform`` turns patch embeddings into a clip embedding.
+
+    Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
+    machine types, featurized by the same pipeline) are trained as one extra class,
+    ``"__outlier__"``; they are not augmented and not held out.
     augment : sampler, list of samplers or None, default=None
         Fit-time augmentations (``sklearn_asd.augment``), applied to the training clips only.
-    outliers : array-like or None, default=None
-        Clips of other machine types, trained as one extra class, ``"__outlier__"`` (outlier
-        exposure); same shape as the clips of ``fit``.
+    pseudo_classes : int, default=4
+        First-shot fitting: when the normal training clips hold a single class and no outlier
+        rows are given, they are split into this many classes by quantiles of their average
+        level (the mean of the spectrogram's dB values, or the waveform's power), as Hai et al.
+        (DCASE 2024) use "the average power of the clip as the attribute"; the classes are
+        ``"<class>|power=<q>"``. ``base_classes_`` lists them.
+    validation_fraction : float in [0, 0.5) or None, default=0.1
+        Share of each class's normal clips held out (before augmentation, never trained on) to
+        measure the auxiliary task: the clip-level accuracy on them is ``valid_acc`` in
+        ``net_.history`` after every epoch, and ``validation_accuracy_`` after the last. Classes
+        with fewer than 5 clips keep them all; ``None`` or 0: nothing is held out.
     max_epochs : int, default=10
     lr : float, default=1e-4
         Adam's learning rate (Giri et al.).
@@ -168,6 +230,14 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         The trained network (``net_.module_`` is a :class:`ClassifierModule`).
     classes_ : ndarray
         The classes, in the order of ``predict_proba``'s columns.
+    base_classes_ : ndarray
+        The classes of the normal training clips themselves (``y``, or its power pseudo-classes),
+        without those made by augmentation and without the outlier class: the classes a clip can
+        truly belong to (:class:`~sklearn_asd.detectors.SoftmaxScore` reads them).
+    validation_accuracy_ : float or None
+        Clip-level accuracy of the auxiliary classification on the held-out normal clips after
+        the last epoch (``None`` when nothing was held out).
+    n_validation_clips_ : int
     embedding_dim_ : int
         Size of one patch embedding (``transform`` gives twice that for ``"mean+std"``).
 
@@ -183,6 +253,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     ((8, 1280), (8, 2))
     """
 
+    __metadata_request__fit = {"outlier": True}
+
     _parameter_constraints = {
         "module": [StrOptions(set(_BACKBONES)), type],
         "module_params": [dict, None],
@@ -193,7 +265,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
         "aggregate": [StrOptions({"mean", "std", "mean+std"})],
         "augment": "no_validation",
-        "outliers": ["array-like", None],
+        "pseudo_classes": [Interval(Integral, 2, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="left"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -217,7 +290,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         patch_hop=8,
         aggregate="mean",
         augment=None,
-        outliers=None,
+        pseudo_classes=4,
+        validation_fraction=0.1,
         max_epochs=10,
         lr=1e-4,
         batch_size=64,
@@ -237,7 +311,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.patch_hop = patch_hop
         self.aggregate = aggregate
         self.augment = augment
-        self.outliers = outliers
+        self.pseudo_classes = pseudo_classes
+        self.validation_fraction = validation_fraction
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -286,7 +361,39 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def _targets(self, X, y):
+    def _level(self, X):
+        """Average level of each clip: mean dB of a spectrogram, or the waveform's power in dB."""
+        if self._takes_waveforms():
+            return 10.0 * np.log10(np.mean(np.square(X, dtype=np.float64), axis=1) + 1e-20)
+        return X.mean(axis=(1, 2), dtype=np.float64)
+
+    def _labels(self, X, y, n_outliers):
+        """The normal clips' classes: ``y``, or power pseudo-classes for a single class."""
+        y = np.asarray(y, dtype=object)
+        if y.ndim != 1:
+            raise ValueError(f"{type(self).__name__} takes one class per clip, y of shape {y.shape}.")
+        labels = np.unique(y)
+        if len(labels) > 1 or n_outliers:
+            return y
+        level = self._level(X)
+        edges = np.quantile(level, np.linspace(0, 1, self.pseudo_classes + 1)[1:-1])
+        q = np.searchsorted(edges, level, side="right")
+        return np.array([f"{labels[0]}|power={k}" for k in q], dtype=object)
+
+    def _split_validation(self, y):
+        """Indices (train, validation) of the normal clips, stratified by class."""
+        rng = np.random.RandomState(self.random_state)
+        train, valid = [], []
+        for c in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == c))
+            n_valid = 0
+            if self.validation_fraction and len(idx) >= 5:
+                n_valid = max(1, int(round(self.validation_fraction * len(idx))))
+            valid.append(idx[:n_valid])
+            train.append(idx[n_valid:])
+        return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
+
+    def _targets(self, X, y, outliers):
         """Augment, add outliers, and encode the targets: (X, targets, classes)."""
         sampler = as_sampler(self.augment)
         if sampler is not None:
@@ -302,8 +409,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             classes = np.asarray(classes, dtype=object)
         else:
             classes = np.unique(y.astype(object))
-        if self.outliers is not None:
-            outliers = self._check_clips(self.outliers, reset=False)
+        if len(outliers):
             X = np.concatenate([X, outliers])
             classes = np.append(classes, OUTLIER_CLASS).astype(object)
             if y.ndim == 2:
@@ -312,19 +418,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
                 )
             else:
                 y = np.concatenate([y.astype(object), np.full(len(outliers), OUTLIER_CLASS, dtype=object)])
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} learns to tell classes apart, but the training clips have a single "
-                f"class ({classes[0]!r}): add outliers= (clips of other machine types) or an augmentation "
-                "that makes new classes (augment=SpectralWarp())."
-            )
         if y.ndim == 2:
             targets = torch.as_tensor(y, dtype=torch.float32)
         else:
-            order = np.argsort(classes)
-            targets = torch.as_tensor(
-                order[np.searchsorted(classes[order], y.astype(object))], dtype=torch.long
-            )
+            targets = torch.as_tensor(_encode(classes, y), dtype=torch.long)
         return X, targets, classes
 
     def _build_module(self, X, n_classes):
@@ -339,20 +436,43 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         return ClassifierModule(backbone, head)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, outlier=None):
         """Train the network to classify the training clips' classes ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_clips, n_freqs, n_frames), or (n_clips, n_samples) for the
             STgram networks
-        y : array-like of shape (n_clips,) or (n_clips, n_classes)
-            Class (section) of each clip, or class proportions.
+        y : array-like of shape (n_clips,)
+            Class (section, or section x attribute) of each clip.
+        outlier : array-like of bool of shape (n_clips,), default=None
+            Rows that are clips of other machine types (routed fit-time metadata): trained as
+            the class ``"__outlier__"``; their ``y`` is ignored.
         """
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = self._check_clips(X, reset=True)
-        X_train, targets, self.classes_ = self._targets(X, y)
+        mask = check_outlier_mask(outlier, X.shape[0], caller=type(self).__name__)
+        outliers, X = X[mask], X[~mask]
+        y = self._labels(X, np.asarray(y, dtype=object)[~mask], len(outliers))
+        self.base_classes_ = np.unique(y)
+        if len(self.base_classes_) < 2 and not len(outliers):
+            raise ValueError(
+                f"{type(self).__name__} learns to tell classes apart, but the training clips have a single "
+                f"class ({self.base_classes_[0]!r}): mark clips of other machine types with outlier=True, "
+                "or use pseudo_classes >= 2."
+            )
+        train, valid = self._split_validation(y)
+        self.n_validation_clips_ = len(valid)
+        X_train, targets, self.classes_ = self._targets(X[train], y[train], outliers)
+        missing = set(self.base_classes_) - set(self.classes_)
+        if missing:
+            raise ValueError(
+                f"classes {sorted(missing)} have no training clip left after the validation split."
+            )
+        callbacks = list(self.callbacks or [])
+        if len(valid):
+            callbacks.append(("valid_acc", ClipAccuracy(X[valid], _encode(self.classes_, y[valid]), self)))
         loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")
         self.net_ = build_net(
             PatchNet,
@@ -366,11 +486,12 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            callbacks=self.callbacks,
+            callbacks=callbacks or None,
             verbose=self.verbose,
         )
         self.embedding_dim_ = self.net_.module.backbone.embedding_dim
         self.net_.fit(PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop), y=None)
+        self.validation_accuracy_ = self.net_.history[-1, "valid_acc"] if len(valid) else None
         return self
 
     # ------------------------------------------------------------------ inference
@@ -379,14 +500,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         """``fn(module, batch)`` over every patch, as (n_clips, n_patches, ...)."""
         check_is_fitted(self)
         X = self._check_clips(X, reset=False)
-        dataset = PatchDataset(X, None, self._patch_frames(), self.patch_hop)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=False)
-        module, device = self.net_.module_, self.net_.device
-        module.eval()
-        with torch.no_grad(), self.net_.autocast():
-            outputs = [fn(module, xb.to(device)).float().cpu() for xb, _ in loader]
-        out = torch.cat(outputs).numpy()
-        return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])
+        return patch_outputs(self.net_, X, fn, self._patch_frames(), self.patch_hop, self.batch_size)
 
     def transform(self, X):
         """Clip embeddings: the patch embeddings of each clip, aggregated (``aggregate``)."""

@@ -35,3 +35,21 @@ def check_metadata(values, n_samples, name, *, caller, allowed=None):
                 f"{caller}: {name} must be among {sorted(allowed)}, got {sorted(map(str, bad))}."
             )
     return values
+
+
+def check_outlier_mask(outlier, n, *, caller):
+    """The fit-time ``outlier`` metadata as a boolean mask of ``n`` rows (``None``: no outliers)."""
+    if outlier is None:
+        return np.zeros(n, dtype=bool)
+    mask = np.asarray(outlier)
+    if mask.shape != (n,):
+        raise ValueError(f"{caller}: outlier must have one value per clip, shape ({n},), got {mask.shape}.")
+    if mask.dtype != bool:
+        if not (np.issubdtype(mask.dtype, np.number) and np.isin(mask, (0, 1)).all()):
+            raise ValueError(f"{caller}: outlier must be a boolean mask (True = a clip of another machine).")
+        mask = mask.astype(bool)
+    if mask.all():
+        raise ValueError(
+            f"{caller}: every training clip is marked outlier=True; the normal clips are missing."
+        )
+    return mask

@@ -89,7 +89,9 @@ def test_outlier_exposure_pushes_other_machines_away():
     rng = np.random.default_rng(5)
     other = (-2.0 + 0.25 * np.arange(16)[:, None] + rng.normal(0, 0.3, size=(24, 16, 20))).astype(np.float32)
     plain = AutoEncoderDetector(**FAST).fit(S)
-    exposed = AutoEncoderDetector(outliers=other, oe_margin=5.0, **FAST).fit(S)
+    mask = np.r_[np.zeros(len(S), bool), np.ones(len(other), bool)]
+    exposed = AutoEncoderDetector(oe_margin=5.0, **FAST).fit(np.concatenate([S, other]), outlier=mask)
+    assert exposed.train_anomaly_scores_.shape == (len(S),)  # the normal rows' scores
     held_out = (-2.0 + 0.25 * np.arange(16)[:, None] + rng.normal(0, 0.3, size=(6, 16, 20))).astype(
         np.float32
     )

@@ -8,7 +8,7 @@ from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import LocalOutlierFactor
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler, normalize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -237,7 +237,11 @@ def test_softmax_sections_with_several_classes_and_frames():
             [[0.2, 0.2, 0.6], [0.4, 0.4, 0.2]],  # clip of s1
         ]
     )
-    det = SoftmaxScore(classes=classes, kind="log_odds").fit(P, ["s0|pat_00", "s1|pat_00"])
+    det = SoftmaxScore(classes=classes, kind="log_odds").fit(P, ["s0|pat_00", "s1|pat_00", "s0|pat_01"][:2])
+    # s0|pat_01 has no training clip: it is nobody's class, so s0's p is pat_00's
+    assert list(det.base_classes_) == ["s0|pat_00", "s1|pat_00"]
+    P2 = np.concatenate([P, P[:1]])
+    det = SoftmaxScore(classes=classes, kind="log_odds").fit(P2, ["s0|pat_00", "s1|pat_00", "s0|pat_01"])
     best = np.array([[0.5, 0.6], [0.6, 0.2]])  # best class of the clip's section, per frame
     expected = (np.log(1 - best) - np.log(best)).mean(axis=1)
     np.testing.assert_allclose(det.anomaly_score(P, section=["s0", "s1"]), expected)
@@ -245,6 +249,45 @@ def test_softmax_sections_with_several_classes_and_frames():
         det.anomaly_score(P, section=["s9", "s0"])
     with pytest.raises(ValueError, match="3 classes but the probabilities have 2 columns"):
         det.anomaly_score(P[..., :2], section=["s0", "s1"])
+
+
+def test_softmax_true_class_rule_with_warped_and_attribute_classes():
+    """Giri et al.: p is the clip's own class; warped classes are never a clip's own."""
+    classes = ["s0|pat=00", "s0|pat=00|warp=0.95", "s0|pat=01", "s1|pat=00", "__outlier__"]
+    y = ["s0|pat=00", "s0|pat=01", "s1|pat=00"]
+    P = np.array(
+        [
+            [0.10, 0.80, 0.05, 0.03, 0.02],  # looks warped: its own classes are unlikely
+            [0.30, 0.00, 0.60, 0.05, 0.05],
+            [0.20, 0.00, 0.10, 0.40, 0.30],
+        ]
+    )
+    det = SoftmaxScore(classes=classes).fit(P, y)
+    assert list(det.base_classes_) == ["s0|pat=00", "s0|pat=01", "s1|pat=00"]
+    sec = ["s0", "s0", "s1"]
+    # no attribute: the best base class of the section (never the warped or outlier column)
+    np.testing.assert_allclose(det.anomaly_score(P, section=sec), [-0.10, -0.60, -0.40])
+    # with the attribute: that class's probability; "" or an unseen attribute: the section's best
+    np.testing.assert_allclose(
+        det.anomaly_score(P, section=sec, attribute=["pat=00", "pat=00", "pat=07"]), [-0.10, -0.30, -0.40]
+    )
+    np.testing.assert_allclose(
+        det.anomaly_score(P, section=sec, attribute=["", "pat=01", None]), [-0.10, -0.60, -0.40]
+    )
+    with pytest.raises(ValueError, match="attribute must have one value per clip"):
+        det.anomaly_score(P, section=sec, attribute=["pat=00"] * 2)
+
+
+def test_softmax_attribute_is_routed_through_a_pipeline(routing):
+    classes = ["s0|pat=00", "s0|pat=01"]
+    P = np.array([[0.7, 0.3], [0.2, 0.8]])
+    pipe = Pipeline([("score", SoftmaxScore(classes=classes))]).fit(P, classes)
+    np.testing.assert_allclose(
+        pipe.decision_function(P, section=["s0", "s0"], attribute=["pat=01", "pat=01"]),
+        pipe.decision_function(P[:, ::-1], section=["s0", "s0"], attribute=["pat=00", "pat=00"]),
+    )
+    # one section: the section may be left out
+    np.testing.assert_allclose(pipe[-1].anomaly_score(P), [-0.7, -0.8])
 
 
 def test_softmax_with_a_classifier(data):

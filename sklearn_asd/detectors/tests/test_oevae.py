@@ -17,10 +17,17 @@ def clips(n, shift=0.0, seed=0):
 
 
 OTHER = clips(10, shift=3.0, seed=1)
+
+
+def with_other(X, other=OTHER):
+    """Normal clips followed by the other machine's, and the fit-time outlier mask."""
+    return np.concatenate([X, other]), np.r_[np.zeros(len(X), bool), np.ones(len(other), bool)]
+
+
 TINY = dict(segment_frames=12, latent_dim=8, n_domain=2, max_epochs=2, batch_size=32, random_state=0)
 
 
-@parametrize_with_checks([OEVAE(outliers=np.zeros((4, 16, 24), np.float32), per_section=False, **TINY)])
+@parametrize_with_checks([OEVAE(per_section=False, **TINY)])
 def test_sklearn_compatible(estimator, check):
     # It takes 3-D log-mel clips, which scikit-learn's checks do not generate: its API checks run.
     check(estimator)
@@ -52,7 +59,8 @@ def test_loss_is_machine_bce_plus_lambda_vae_terms():
 
 def test_scores_are_standardized_alpha_and_beta():
     X = clips(12)
-    det = OEVAE(outliers=OTHER, w=0.3, per_section=False, **TINY).fit(X)
+    det = OEVAE(w=0.3, per_section=False, **TINY).fit(*with_other(X)[:1], outlier=with_other(X)[1])
+    assert not det.pseudo_outliers_
     test = clips(4, seed=5)
     mu, feats = det._segment_outputs(test)
     alpha = (0.5 * mu[:, :, 2:] ** 2 + 0.5 * math.log(2 * math.pi)).sum(axis=2).mean(axis=1)
@@ -65,17 +73,18 @@ def test_scores_are_standardized_alpha_and_beta():
 
 def test_attribute_scale_and_errors(tmp_path):
     X = clips(12)
-    det = OEVAE(outliers=OTHER, per_section=False, **TINY)
+    det = OEVAE(per_section=False, **TINY)
     speeds = np.repeat([10.0, 12.0, 14.0], 4)  # categorical attribute: k = 5 / smallest standardized gap
-    det.fit(X, attribute=speeds)
+    XO, mask = with_other(X)
+    det.fit(XO, outlier=mask, attribute=np.r_[speeds, np.zeros(len(OTHER))])
     gap = np.diff(np.unique((speeds - speeds.mean()) / speeds.std())).min()
     assert det.k_ == pytest.approx(5.0 / gap)
-    det.fit(X)  # no attribute: the clip's average power, continuous, k = 1
-    assert det.k_ == 1.0
-    with pytest.raises(ValueError, match="pass outliers="):
-        OEVAE(per_section=False, **TINY).fit(X)
+    det.fit(XO, outlier=mask)  # no attribute: the clip's average power, continuous, k = 1
+    assert det.k_ == 1.0 and not det.pseudo_outliers_
     with pytest.raises(ValueError, match="fewer than n_frames=12"):
-        OEVAE(outliers=OTHER, per_section=False, **TINY).fit(X[:, :, :8])
+        OEVAE(per_section=False, **TINY).fit(X[:, :, :8])
+    with pytest.raises(ValueError, match="every training clip is marked outlier=True"):
+        OEVAE(per_section=False, **TINY).fit(X, outlier=np.ones(len(X), bool))
     joblib.dump(det, tmp_path / "oevae.joblib")
     np.testing.assert_allclose(
         joblib.load(tmp_path / "oevae.joblib").anomaly_score(X[:3]), det.anomaly_score(X[:3])
@@ -85,7 +94,17 @@ def test_attribute_scale_and_errors(tmp_path):
 def test_per_section_and_repeatable():
     X = clips(12)
     section = np.repeat(["s0", "s1"], 6)
-    a = OEVAE(outliers=OTHER, **TINY).fit(X, section)
-    b = OEVAE(outliers=OTHER, **TINY).fit(X, section)
+    XO, mask = with_other(X)
+    section_o = np.r_[section, ["other"] * len(OTHER)]
+    a = OEVAE(**TINY).fit(XO, section_o, outlier=mask)
+    b = OEVAE(**TINY).fit(XO, section_o, outlier=mask)
     np.testing.assert_array_equal(a.anomaly_score(X, section=section), b.anomaly_score(X, section=section))
     assert set(a.stats_) == {"s0", "s1"}
+
+
+def test_without_outlier_rows_warped_copies_stand_in():
+    """First-shot: one machine and nothing else still trains (DCASE 2024's setting)."""
+    X = clips(10)
+    det = OEVAE(per_section=False, **TINY).fit(X)
+    assert det.pseudo_outliers_ and det.train_anomaly_scores_.shape == (10,)
+    assert np.all(np.isfinite(det.anomaly_score(clips(3, seed=4))))

@@ -47,8 +47,9 @@ def test_patches_are_views_with_their_clips_target():
 
 def test_fit_transform_predict_and_learning():
     X, y = clips()
-    emb = ClassifierEmbedder(**{**TINY, "max_epochs": 15, "lr": 3e-3}, random_state=0).fit(X, y)
-    assert list(emb.classes_) == ["section_00", "section_01"]
+    params = {**TINY, "max_epochs": 15, "lr": 3e-3, "validation_fraction": None}
+    emb = ClassifierEmbedder(**params, random_state=0).fit(X, y)
+    assert list(emb.classes_) == ["section_00", "section_01"] and emb.validation_accuracy_ is None
     Z = emb.transform(X)
     assert Z.shape == (12, 1280) and Z.dtype == np.float32
     proba = emb.predict_proba(X)
@@ -59,6 +60,35 @@ def test_fit_transform_predict_and_learning():
     both = emb.set_params(aggregate="mean+std").transform(X)
     assert both.shape == (12, 2560)
     np.testing.assert_allclose(both[:, :1280], Z, rtol=1e-6)
+
+
+def test_held_out_clips_measure_the_auxiliary_task():
+    X, y = clips(n_per_class=10)
+    emb = ClassifierEmbedder(**{**TINY, "max_epochs": 4, "lr": 3e-3}, random_state=2).fit(X, y)
+    assert emb.n_validation_clips_ == 2  # 10 % of each class's 10 clips
+    accs = [h["valid_acc"] for h in emb.net_.history]
+    assert len(accs) == 4 and all(a in (0.0, 0.5, 1.0) for a in accs)  # two held-out clips
+    assert emb.validation_accuracy_ == accs[-1]
+    # the held-out clips are not trained on, and the fitted model does not carry them
+    callback = dict(emb.net_.callbacks_)["valid_acc"]
+    assert callback.X is None
+    # a deliberately impossible task (random labels) stays near chance on held-out clips
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(40, 32, 40)).astype(np.float32)
+    labels = np.repeat(["a", "b"], 20)
+    chance = ClassifierEmbedder(**{**TINY, "max_epochs": 2}, random_state=0).fit(noise, labels)
+    assert chance.n_validation_clips_ == 4 and chance.validation_accuracy_ <= 0.75
+
+
+def test_first_shot_single_class_becomes_power_classes():
+    """One section, no attributes, no other machines: Hai et al.'s average-power classes."""
+    X, _ = clips(n_per_class=10, n_classes=1)
+    X += np.linspace(0, 9, 10, dtype=np.float32)[:, None, None]  # clips of rising level
+    emb = ClassifierEmbedder(**TINY, random_state=0).fit(X, ["section_00"] * 10)
+    assert list(emb.base_classes_) == [f"section_00|power={q}" for q in range(4)]
+    assert list(emb.classes_) == list(emb.base_classes_)
+    two = ClassifierEmbedder(**TINY, pseudo_classes=2, random_state=0).fit(X, ["section_00"] * 10)
+    np.testing.assert_array_equal(two.predict_proba(X).shape, (10, 2))
 
 
 def test_seeded_training_is_repeatable_and_pickles(tmp_path):
@@ -88,8 +118,12 @@ def test_augmentation_outliers_and_soft_labels():
     one_section[:] = "section_00"
     rng = np.random.default_rng(1)
     other_machine = rng.normal(-60, 3, size=(4, 32, 40)).astype(np.float32)
-    oe = ClassifierEmbedder(outliers=other_machine, random_state=0, **TINY).fit(X, one_section)
-    assert list(oe.classes_) == ["section_00", OUTLIER_CLASS]
+    oe = ClassifierEmbedder(random_state=0, **TINY).fit(
+        np.concatenate([X, other_machine]),
+        np.r_[one_section, ["fan"] * 4],
+        outlier=np.r_[np.zeros(len(X), bool), np.ones(4, bool)],
+    )
+    assert list(oe.classes_) == ["section_00", OUTLIER_CLASS] and list(oe.base_classes_) == ["section_00"]
 
 
 def test_other_backbones():
@@ -128,8 +162,8 @@ def test_callbacks_pass_through():
 
 def test_bad_input_is_caught_before_training():
     X, y = clips()
-    with pytest.raises(ValueError, match="single class.*outliers=.*SpectralWarp"):
-        ClassifierEmbedder(**TINY).fit(X, ["section_00"] * len(X))
+    with pytest.raises(ValueError, match="every training clip is marked outlier=True"):
+        ClassifierEmbedder(**TINY).fit(X, y, outlier=np.ones(len(X), bool))
     with pytest.raises(ValueError, match="takes spectrograms .* put a feature step"):
         ClassifierEmbedder(**TINY).fit(X[:, :, 0], y)
     with pytest.raises(ValueError, match="fewer than patch_frames=64"):
