@@ -11,7 +11,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from . import __version__
-from .datasets import load_dcase, make_machine_sounds
+from .datasets import class_labels, load_dcase, make_machine_sounds, with_outliers
 from .detectors import KNNDetector
 from .features import LogMel, Pool
 from .metrics import dcase_report
@@ -90,9 +90,10 @@ def _load_model(path):
     return payload
 
 
-def _recipe(args, outliers=None):
-    from .recipes import GIRI_MACHINE_TABLE, NEEDS_OUTLIERS, RECIPES, giri2020
+def _recipe(args):
+    from .recipes import GIRI_MACHINE_TABLE, make_recipe
 
+    options = {}
     if args.recipe == "giri2020":
         settings = args.giri_machine or args.machine
         if settings not in GIRI_MACHINE_TABLE:
@@ -100,32 +101,11 @@ def _recipe(args, outliers=None):
                 f"giri2020 has the paper's settings for {sorted(GIRI_MACHINE_TABLE)}; {settings!r} is not "
                 "among them: pass --giri-machine with the one whose settings to use."
             )
-        return giri2020(settings, fast=args.fast, random_state=args.random_state)
-    if args.recipe in NEEDS_OUTLIERS:
-        return RECIPES[args.recipe](outliers, fast=args.fast, random_state=args.random_state)
-    return RECIPES[args.recipe](fast=args.fast, random_state=args.random_state)
+        options["machine_type"] = settings
+    return make_recipe(args.recipe, fast=args.fast, random_state=args.random_state, **options)
 
 
-def training_classes(data, how="auto"):
-    """The auxiliary class of each training clip: its section, or section x attributes.
-
-    ``"auto"`` takes section x attributes when the clips come from one section (DCASE 2023
-    and 2024 give one section per machine type, and the classifier systems of those years
-    learn the attribute values instead), the section otherwise. Classes are written
-    ``"section_00|pat=01"``: :class:`~sklearn_asd.detectors.SoftmaxScore` reads the section
-    before the ``"|"``.
-    """
-    if how not in ("auto", "section", "attribute"):
-        raise ValueError(f"classes must be 'auto', 'section' or 'attribute', got {how!r}.")
-    if how == "section" or (how == "auto" and len(set(data.section)) > 1):
-        return data.y
-    return np.array(
-        [
-            "|".join([str(sec), *(f"{k}={v}" for k, v in sorted(attrs.items()))])
-            for sec, attrs in zip(data.section, data.attributes)
-        ],
-        dtype=object,
-    )
+training_classes = class_labels  # the CLI's name for it, kept for callers of earlier versions
 
 
 def _set_device(model, device):
@@ -140,24 +120,22 @@ def _set_device(model, device):
 
 
 def _fit(args):
-    from .recipes import NEEDS_OUTLIERS
-
     load = dict(sr=16000, duration=args.duration, n_jobs=args.n_jobs)
     train = load_dcase(args.data, args.machine, "train", **load)
-    outliers = None
-    if args.recipe in NEEDS_OUTLIERS:
-        if not args.outliers:
-            raise ValueError(
-                f"recipe {args.recipe!r} needs --outliers: other machine types of the same data root."
-            )
-        outliers = np.concatenate([load_dcase(args.data, m, "train", **load).X for m in args.outliers])
+    classes = class_labels(train, args.classes)
+    outlier = np.zeros(len(train.X), dtype=bool)
+    if args.outliers:
+        others = [load_dcase(args.data, m, "train", **load) for m in args.outliers]
+        train = with_outliers(train, *others)
+        classes, outlier = np.r_[classes, train.y[len(classes) :]], train.outlier
+        print(f"outlier exposure: {int(outlier.sum())} clips of {', '.join(args.outliers)}")
     duration = args.duration or train.X.shape[1] / train.sr
     print(f"fitting {args.recipe} on {len(train.X)} {args.machine} training clips ({duration:g} s)")
     t0 = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True):
-        model = _recipe(args, outliers)
+        model = _recipe(args)
         _set_device(model, args.device)
-        model.fit(train.X, training_classes(train, args.classes), section=train.section, domain=train.domain)
+        model.fit(train.X, classes, section=train.section, domain=train.domain, outlier=outlier)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(
@@ -359,7 +337,12 @@ def build_parser():
     fit.add_argument("--machine", required=True, help="machine type, e.g. valve")
     fit.add_argument("--recipe", required=True, choices=sorted(RECIPES))
     fit.add_argument("--out", required=True, help="model file to write (.joblib)")
-    fit.add_argument("--outliers", nargs="*", help="other machine types used as outliers (some recipes)")
+    fit.add_argument(
+        "--outliers",
+        nargs="*",
+        help="other machine types of the same data root, trained as outlier exposure by the recipes "
+        "that use it (kazakova2022, hai2024; the others leave them out)",
+    )
     fit.add_argument("--duration", type=float, help="crop or pad clips to this many seconds")
     fit.add_argument("--fast", action="store_true", help="the recipe's fast settings (few epochs)")
     fit.add_argument("--giri-machine", help="giri2020: the machine type of the paper whose settings to use")

@@ -420,3 +420,60 @@ def concat_datasets(*datasets):
         if sorted(k for k in d if k != "sr") != sorted(fields):
             raise ValueError(f"data sets have different fields: {sorted(fields)} and {sorted(d)}.")
     return Bunch(sr=rates.pop(), **{k: np.concatenate([d[k] for d in datasets]) for k in fields})
+
+
+def with_outliers(data, *others):
+    """A training set with clips of other machine types appended as outlier-exposure rows.
+
+    Returns ``data`` followed by every clip of ``others`` (all their fields concatenated, as
+    :func:`concat_datasets` does; the other sets' anomalous clips are left out) and a boolean
+    field ``outlier`` marking the appended rows, which ``fit`` takes as routed metadata:
+    ``model.fit(d.X, d.y, section=d.section, domain=d.domain, outlier=d.outlier)``. Recipes with
+    outlier exposure train on those rows; every other estimator leaves them out.
+
+    Examples
+    --------
+    >>> from sklearn_asd.datasets import make_machine_sounds, with_outliers
+    >>> kw = dict(n_sections=1, n_anomalous=0, split="train", duration=0.5)
+    >>> d = with_outliers(make_machine_sounds(3, **kw, random_state=0),
+    ...                   make_machine_sounds(2, **kw, random_state=1))
+    >>> d.X.shape, int(d.outlier.sum())
+    ((9, 8000), 2)
+    """
+    if not others:
+        raise ValueError("with_outliers needs at least one other data set.")
+    others = [Bunch(**{k: (v if k == "sr" else v[o.anomaly == 0]) for k, v in o.items()}) for o in others]
+    joined = concat_datasets(data, *others)
+    n = len(data.X)
+    joined.outlier = np.arange(len(joined.X)) >= n
+    return joined
+
+
+def attribute_labels(attributes):
+    """The attribute part of each clip's class: ``{"pat": "01"}`` -> ``"pat=01"``.
+
+    Keys are sorted and joined by ``"|"`` (``"car=C2|mic=1|spd=31V"``); a clip without attributes
+    gives ``""``. This is what :class:`~sklearn_asd.detectors.SoftmaxScore` takes as the routed
+    ``attribute`` metadata, and what :func:`class_labels` appends to the section.
+    """
+    return np.array(
+        ["|".join(f"{k}={v}" for k, v in sorted(dict(a).items())) for a in attributes], dtype=object
+    )
+
+
+def class_labels(data, how="auto"):
+    """The auxiliary class of each training clip: its section, or section x attributes.
+
+    ``"auto"`` takes section x attributes when the clips come from one section (DCASE 2023
+    and 2024 give one section per machine type, and the classifier systems of those years
+    learn the attribute values instead), the section otherwise. Classes are written
+    ``"section_00|pat=01"``: :class:`~sklearn_asd.detectors.SoftmaxScore` reads the section
+    before the ``"|"`` and, given ``attribute=attribute_labels(data.attributes)`` at test time,
+    the clip's own class.
+    """
+    if how not in ("auto", "section", "attribute"):
+        raise ValueError(f"how must be 'auto', 'section' or 'attribute', got {how!r}.")
+    if how == "section" or (how == "auto" and len(set(data.section)) > 1):
+        return np.asarray(data.y, dtype=object)
+    attrs = attribute_labels(data.attributes)
+    return np.array([f"{s}|{a}" if a else str(s) for s, a in zip(data.section, attrs)], dtype=object)

@@ -7,6 +7,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
+from ..utils import check_outlier_mask
+
 
 def _check_anomaly(anomaly, n_samples, caller):
     if anomaly is None:
@@ -64,7 +66,7 @@ class NormalOnlyKFold(BaseCrossValidator):
     [0 2] [1 3 5]
     """
 
-    __metadata_request__split = {"anomaly": True, "domain": True}
+    __metadata_request__split = {"anomaly": True, "domain": True, "outlier": True}
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None, anomalies="split"):
         self.n_splits = n_splits
@@ -88,7 +90,7 @@ class NormalOnlyKFold(BaseCrossValidator):
             position += len(members)
         return folds
 
-    def split(self, X, y=None, groups=None, anomaly=None, domain=None):
+    def split(self, X, y=None, groups=None, anomaly=None, domain=None, outlier=None):
         """Generate indices of training (normal only) and test clips.
 
         Parameters
@@ -102,6 +104,9 @@ class NormalOnlyKFold(BaseCrossValidator):
             1 anomalous, 0 normal. Required.
         domain : array-like of shape (n_clips,), default=None
             Domain of each clip; folds are stratified by it too.
+        outlier : array-like of bool of shape (n_clips,), default=None
+            Clips of other machine types for outlier exposure: in every training fold, never
+            tested.
 
         Yields
         ------
@@ -125,7 +130,10 @@ class NormalOnlyKFold(BaseCrossValidator):
                 if extra.shape != (n_samples,):
                     raise ValueError(f"y and domain must have shape ({n_samples},), got {extra.shape}.")
                 strata = strata + "|" + extra.astype(str)
-        normal = np.flatnonzero(anomaly == 0)
+        exposure = check_outlier_mask(outlier, n_samples, caller=type(self).__name__)
+        if np.any(anomaly[exposure] == 1):
+            raise ValueError(f"{type(self).__name__}: a clip marked outlier=True must have anomaly=0.")
+        normal = np.flatnonzero((anomaly == 0) & ~exposure)
         abnormal = np.flatnonzero(anomaly == 1)
         if len(normal) < self.n_splits:
             raise ValueError(f"cannot split {len(normal)} normal clips into n_splits={self.n_splits} folds.")
@@ -133,7 +141,7 @@ class NormalOnlyKFold(BaseCrossValidator):
         normal_fold = self._fold_of(normal, strata[normal], rng)
         abnormal_fold = self._fold_of(abnormal, strata[abnormal], rng)
         for k in range(self.n_splits):
-            train = normal[normal_fold != k]
+            train = np.sort(np.concatenate([normal[normal_fold != k], np.flatnonzero(exposure)]))
             tested = abnormal if self.anomalies == "all" else abnormal[abnormal_fold == k]
             yield train, np.sort(np.concatenate([normal[normal_fold == k], tested]))
 

@@ -2,26 +2,28 @@
 
 from ._recipes import (
     GIRI_MACHINE_TABLE,
-    NEEDS_OUTLIERS,
     RECIPES,
+    USES_OUTLIERS,
     dcase_autoencoder,
     dcase_mobilenetv2,
     giri2020,
     hai2024,
     kazakova2022,
+    make_recipe,
     morita2021,
     team42_sepstgram,
 )
 
 __all__ = [
     "GIRI_MACHINE_TABLE",
-    "NEEDS_OUTLIERS",
     "RECIPES",
+    "USES_OUTLIERS",
     "dcase_autoencoder",
     "dcase_mobilenetv2",
     "giri2020",
     "hai2024",
     "kazakova2022",
+    "make_recipe",
     "morita2021",
     "team42_sepstgram",
 ]

@@ -152,13 +152,15 @@ def test_cli_errors(shared_data, tmp_path, capsys):
                 "valve",
                 "--recipe",
                 "kazakova2022",
+                "--outliers",
+                "pump",
                 "--out",
                 str(tmp_path / "m.joblib"),
             ]
         )
         == 2
     )
-    assert "needs --outliers" in capsys.readouterr().err
+    assert "no data for machine 'pump'" in capsys.readouterr().err
     assert (
         main(
             [
@@ -205,8 +207,8 @@ def test_cli_errors(shared_data, tmp_path, capsys):
 
 
 def test_training_classes_are_section_x_attributes_for_one_section(shared_data):
-    from sklearn_asd.cli import training_classes
-    from sklearn_asd.datasets import load_dcase
+    from sklearn_asd.datasets import attribute_labels, load_dcase
+    from sklearn_asd.datasets import class_labels as training_classes
 
     toycar = load_dcase(shared_data / "dcase2023_dev_samples", "ToyCar", "train", load_audio=False)
     classes = training_classes(toycar)
@@ -217,8 +219,10 @@ def test_training_classes_are_section_x_attributes_for_one_section(shared_data):
     np.testing.assert_array_equal(training_classes(toycar, "section"), toycar.y)
     several = make_machine_sounds(n_sections=2, n_normal=1, duration=0.5, split="train", random_state=0)
     np.testing.assert_array_equal(training_classes(several), several.y)
-    with pytest.raises(ValueError, match="classes must be"):
+    with pytest.raises(ValueError, match="how must be"):
         training_classes(toycar, "machine")
+    # the attribute metadata SoftmaxScore takes is the same text after the section
+    assert [f"section_00|{a}" for a in attribute_labels(toycar.attributes)] == list(classes)
 
 
 def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
@@ -231,7 +235,10 @@ def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
         "logmel__device": "cpu",
         "score__estimator__device": "cpu",
     }
-    assert main([*args, "--classes", "section", "--out", str(out)]) == 2
+    # one section without attributes: first-shot power pseudo-classes instead of an error
+    assert main([*args, "--classes", "section", "--out", str(out)]) == 0
+    embedder = joblib.load(out)["model"][-1].estimator_
+    assert all(c.startswith("section_00|power=") for c in embedder.base_classes_)
 
 
 def test_embeddings_are_what_the_detector_sees(routing):

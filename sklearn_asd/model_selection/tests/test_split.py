@@ -191,3 +191,14 @@ def test_grid_search_on_a_dask_cluster_equals_sequential(machine, routing):
         # the fits ran on the workers (2 candidates x 2 folds)
         assert sum(client.run(lambda dask_worker: dask_worker.state.executed_count).values()) >= 4
     np.testing.assert_allclose(on_dask, sequential)
+
+
+def test_outlier_rows_train_in_every_fold_and_are_never_tested():
+    anomaly = np.r_[np.zeros(8, int), np.ones(4, int), np.zeros(3, int)]
+    outlier = np.r_[np.zeros(12, bool), np.ones(3, bool)]
+    folds = list(NormalOnlyKFold(n_splits=2).split(np.zeros((15, 1)), anomaly=anomaly, outlier=outlier))
+    for train, test in folds:
+        assert set(range(12, 15)) <= set(train) and not set(range(12, 15)) & set(test)
+        assert not set(range(8, 12)) & set(train)
+    with pytest.raises(ValueError, match="outlier=True must have anomaly=0"):
+        next(NormalOnlyKFold(n_splits=2).split(np.zeros((15, 1)), anomaly=1 - anomaly, outlier=outlier))

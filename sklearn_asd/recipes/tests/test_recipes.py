@@ -1,10 +1,23 @@
+import time
+
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
 
-from sklearn_asd.augment import Mixup, SamplerPipeline, SpectralWarp
+from sklearn_asd.augment import Mixup, SpectralWarp
+from sklearn_asd.augment._spectral import warp_frequency, warp_positions
 from sklearn_asd.datasets import make_machine_sounds
-from sklearn_asd.metrics import dcase_score
-from sklearn_asd.recipes import GIRI_MACHINE_TABLE, NEEDS_OUTLIERS, RECIPES, giri2020, morita2021
+from sklearn_asd.metrics import dcase_scorer, roc_auc
+from sklearn_asd.model_selection import NormalOnlyKFold
+from sklearn_asd.recipes import (
+    GIRI_MACHINE_TABLE,
+    RECIPES,
+    USES_OUTLIERS,
+    giri2020,
+    make_recipe,
+    morita2021,
+)
 from sklearn_asd.utils import anomaly_score
 
 
@@ -16,41 +29,141 @@ def machine():
     other = make_machine_sounds(
         n_normal=4, n_anomalous=0, split="train", n_sections=2, duration=2.1, random_state=7
     )
-    return train, test, other.X
+    return train, test, other
+
+
+def with_outliers(train, other):
+    """Training rows followed by another machine's clips, and the fit-time outlier mask."""
+    X = np.concatenate([train.X, other.X])
+    meta = {
+        "section": np.r_[train.section, other.section],
+        "domain": np.r_[train.domain, other.domain],
+        "outlier": np.r_[np.zeros(len(train.X), bool), np.ones(len(other.X), bool)],
+    }
+    return X, np.r_[train.y, other.y], meta
+
+
+def test_every_recipe_builds_instantly_with_one_signature():
+    for name in RECIPES:
+        t0 = time.perf_counter()
+        model = make_recipe(name, fast=True, random_state=3)
+        assert time.perf_counter() - t0 < 0.1
+        # no data arrays among the parameters of any step
+        assert not any(isinstance(v, np.ndarray) for v in model.get_params(deep=True).values())
+        clone(model)
+    with pytest.raises(ValueError, match="unknown recipe 'nope'"):
+        make_recipe("nope")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_fits_and_scores_with_the_contract(name, machine, routing):
-    train, test, outliers = machine
-    recipe = RECIPES[name]
-    model = recipe(outliers, fast=True) if name in NEEDS_OUTLIERS else recipe(fast=True)
-    model.fit(train.X, train.y, section=train.section, domain=train.domain)
+    train, test, other = machine
+    model = make_recipe(name, fast=True)
+    if name in USES_OUTLIERS:
+        X, y, meta = with_outliers(train, other)
+        model.fit(X, y, **meta)
+    else:
+        model.fit(train.X, train.y, section=train.section, domain=train.domain)
     scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
     assert scores.shape == (len(test.X),) and np.all(np.isfinite(scores))
-    score = dcase_score(test.anomaly, scores, section=test.section, domain=test.domain)
-    assert 0.0 <= score <= 1.0
+    assert model[-1].train_anomaly_scores_.shape == (len(train.X),)  # outlier rows are not scored
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_first_shot_one_section_ten_clips(name, routing):
+    """DCASE 2024's setting: one machine, one section, no attributes, a handful of clips."""
+    kw = dict(n_sections=1, duration=2.1, random_state=1)
+    train = make_machine_sounds(n_normal={"source": 10}, domains=("source",), split="train", **kw)
+    test = make_machine_sounds(n_normal=2, n_anomalous=2, domains=("source",), **kw)
+    model = make_recipe(name, fast=True)
+    model.fit(train.X, train.y, section=train.section, domain=train.domain)
+    scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
+    assert scores.shape == (4,) and np.all(np.isfinite(scores))
+
+
+@pytest.mark.slow
+def test_grid_search_over_n_mels_featurizes_outliers_with_each_candidate(machine, routing):
+    train, _, other = machine
+    X, y, meta = with_outliers(train, other)
+    seen = []
+
+    model = make_recipe("kazakova2022", fast=True)
+    model.set_params(ae__max_epochs=1)
+    original = type(model[-1])._fit
+
+    def spy(self, S, y, section, domain, outlier):
+        seen.append((S.shape[1], int(outlier.sum())))
+        return original(self, S, y, section, domain, outlier)
+
+    type(model[-1])._fit = spy
+    try:
+        anomaly = np.zeros(len(X), int)
+        search = GridSearchCV(
+            model,
+            {"logmel__n_mels": [32, 64]},
+            scoring=dcase_scorer,
+            cv=NormalOnlyKFold(n_splits=2, shuffle=True, random_state=0),
+            refit=False,
+        )
+        # the test folds need anomalies: add the test clips
+        test = make_machine_sounds(n_normal=2, n_anomalous=2, n_sections=2, duration=2.1, random_state=0)
+        XA = np.concatenate([X, test.X])
+        search.fit(
+            XA,
+            np.r_[y, test.y],
+            anomaly=np.r_[anomaly, test.anomaly],
+            section=np.r_[meta["section"], test.section],
+            domain=np.r_[meta["domain"], test.domain],
+            outlier=np.r_[meta["outlier"], np.zeros(len(test.X), bool)],
+        )
+    finally:
+        type(model[-1])._fit = original
+    assert {bands for bands, _ in seen} == {32, 64}
+    # every candidate's every fold trained on all the outlier rows, in its own bands
+    assert all(n_out == len(other.X) for _, n_out in seen)
+
+
+@pytest.mark.slow
+def test_giri_scores_a_warped_clip_as_anomalous(routing):
+    """Warped copies are classes of their own: a clip that looks warped is not its section's."""
+    kw = dict(n_sections=2, duration=1.5, random_state=2)
+    train = make_machine_sounds(n_normal={"source": 10}, domains=("source",), split="train", **kw)
+    test = make_machine_sounds(n_normal=6, n_anomalous=0, domains=("source",), **kw)
+    model = giri2020(machine_type="ToyCar", ensemble=False, fast=True, random_state=0)
+    # small clips: shorter patches, more steps than the CPU setting's 3 epochs of 10-s clips
+    model.set_params(
+        score__estimator__patch_frames=32,
+        score__estimator__patch_hop=8,
+        score__estimator__max_epochs=12,
+        score__estimator__validation_fraction=None,
+    )
+    model.fit(train.X, train.y, section=train.section)
+    S = model[0].transform(test.X)
+    warped = warp_frequency(S, warp_positions(S.shape[1], 0.95))
+    detector = model[-1]
+    normal = detector.anomaly_score(S, section=test.section)
+    odd = detector.anomaly_score(warped, section=test.section)
+    assert roc_auc(np.r_[np.zeros(len(S)), np.ones(len(S))], np.r_[normal, odd]) > 0.8
 
 
 @pytest.mark.parametrize("machine_type", sorted(GIRI_MACHINE_TABLE))
 def test_giri_follows_the_per_machine_table(machine_type):
     space, warp, epochs = GIRI_MACHINE_TABLE[machine_type]
-    score = giri2020(machine_type, ensemble=False)[-1]
+    score = giri2020(machine_type=machine_type, ensemble=False)[-1]
     embedder = score.estimator
     augment = embedder.augment
     assert any(isinstance(a, SpectralWarp) and tuple(a.alphas) == (0.95, 1.05) for a in augment) == warp
     mix = [a for a in augment if isinstance(a, Mixup)][0]
     assert mix.space == space and mix.pairs == "across_classes"
     assert embedder.max_epochs == epochs and embedder.lr == 1e-4
-    assert (
-        embedder.module_params == {"width_mult": 0.5}
-        and embedder.patch_frames == 64
-        and embedder.patch_hop == 8
-    )
+    assert (embedder.module_params, embedder.patch_frames, embedder.patch_hop) == ({"width_mult": 0.5}, 64, 8)
     assert score.kind == "prob"
-    assert isinstance(SamplerPipeline([("a", augment[0])]), SamplerPipeline)
+    members = dict(giri2020(machine_type=machine_type).steps[-1][1].estimators)
+    assert members["resnet50"].estimator.module_params == {"depth": 50}
     with pytest.raises(ValueError, match="machine_type must be one of"):
-        giri2020("gearbox")
+        giri2020(machine_type="gearbox")
 
 
 def test_morita_settings():
