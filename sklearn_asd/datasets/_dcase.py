@@ -435,10 +435,10 @@ def with_outliers(data, *others):
     --------
     >>> from sklearn_asd.datasets import make_machine_sounds, with_outliers
     >>> kw = dict(n_sections=1, n_anomalous=0, split="train", duration=0.5)
-    >>> d = with_outliers(make_machine_sounds(3, **kw, random_state=0),
-    ...                   make_machine_sounds(2, **kw, random_state=1))
+    >>> d = with_outliers(make_machine_sounds(n_normal=3, **kw, random_state=0),
+    ...                   make_machine_sounds(n_normal=2, **kw, random_state=1))
     >>> d.X.shape, int(d.outlier.sum())
-    ((9, 8000), 2)
+    ((10, 8000), 4)
     """
     if not others:
         raise ValueError("with_outliers needs at least one other data set.")

@@ -123,7 +123,9 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             )
         return domain
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    # False: members of meta-detectors (and an embedder's samplers) validate their own parameters,
+    # as in scikit-learn's meta-estimators; an invalid member must not fit silently.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, section=None, domain=None, outlier=None):
         """Fit the detector on normal clips.
 

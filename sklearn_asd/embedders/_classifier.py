@@ -435,7 +435,9 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         head = _HEADS[self.head](backbone.embedding_dim, n_classes, **(self.head_params or {}))
         return ClassifierModule(backbone, head)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    # False: members of meta-detectors (and an embedder's samplers) validate their own parameters,
+    # as in scikit-learn's meta-estimators; an invalid member must not fit silently.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, outlier=None):
         """Train the network to classify the training clips' classes ``y``.
 
@@ -490,7 +492,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             verbose=self.verbose,
         )
         self.embedding_dim_ = self.net_.module.backbone.embedding_dim
-        self.net_.fit(PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop), y=None)
+        dataset = PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop)
+        # a last batch of one patch cannot train batch normalization: leave it out of that epoch
+        self.net_.set_params(iterator_train__drop_last=len(dataset) % self.batch_size == 1)
+        self.net_.fit(dataset, y=None)
         self.validation_accuracy_ = self.net_.history[-1, "valid_acc"] if len(valid) else None
         return self
 

@@ -392,3 +392,15 @@ def test_nan_embeddings_are_rejected(detector):
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         detector.fit(X)
+
+
+def test_invalid_members_of_meta_detectors_are_caught(data):
+    """Nested validation is not skipped: an invalid member does not fit with a default branch."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, section, *_ = data
+    with pytest.raises(InvalidParameterError, match="aggregate"):
+        StandardizedEnsemble([("knn", KNNDetector(aggregate="median"))]).fit(X, section=section)
+    domain = np.where(np.arange(len(X)) % 4 == 0, "target", "source")
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        DomainAwareDetector(LOFDetector(threshold="bogus")).fit(X, domain=domain)

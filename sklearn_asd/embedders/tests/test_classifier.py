@@ -236,3 +236,12 @@ def test_trained_on_cuda_scores_on_cpu(tmp_path):
     cpu.net_.set_params(device="cpu")
     cpu.net_.module_.to("cpu")
     np.testing.assert_allclose(cpu.transform(X), gpu, atol=1e-4)
+
+
+def test_a_last_batch_of_one_patch_is_left_out():
+    """Batch normalization cannot train on one patch: 17 patches in batches of 16 still fit."""
+    X, y = clips(n_per_class=17, n_classes=1, n_frames=16)
+    y = np.repeat(["section_00", "section_01"], [9, 8])
+    emb = ClassifierEmbedder("mobilefacenet", patch_frames=16, max_epochs=1, batch_size=16)
+    emb.set_params(validation_fraction=None, random_state=0).fit(X, y)
+    assert emb.net_.get_params()["iterator_train__drop_last"] is True
