@@ -171,6 +171,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     through), on CUDA when ``device="auto"`` finds it; a fitted embedder pickles and, trained
     on a GPU, loads on a CPU-only machine.
 
+    Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
+    machine types, featurized by the same pipeline) are trained as one extra class,
+    ``"__outlier__"``; they are not augmented and not held out.
+
     Parameters
     ----------
     module : str or nn.Module class, default="mobilenetv2"
@@ -191,9 +195,6 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     aggregate : {"mean", "std", "mean+std"}, default="mean"
         How ``transform`` turns patch embeddings into a clip embedding.
 
-    Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
-    machine types, featurized by the same pipeline) are trained as one extra class,
-    ``"__outlier__"``; they are not augmented and not held out.
     augment : sampler, list of samplers or None, default=None
         Fit-time augmentations (``sklearn_asd.augment``), applied to the training clips only.
     pseudo_classes : int, default=4
