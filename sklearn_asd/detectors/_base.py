@@ -96,6 +96,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     # learns from the normal rows alone (the base drops the outlier rows before ``_fit``).
     _consumes_outliers = False
 
+    # Further test-time metadata that ``_anomaly_score`` takes as keyword arguments (requested
+    # by default through ``__metadata_request__decision_function`` / ``__predict`` too).
+    _score_metadata = ()
+
+    def _default_section(self, n):
+        """The section of every clip when none is given at test time (None: none assumed)."""
+        return None
+
     # Whether the method needs the section / domain of the clips it scores.
     def _needs_section(self):
         return False
@@ -253,7 +261,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _anomaly_score(self, X, section, domain):
         """Anomaly scores (higher = more anomalous) of validated X."""
 
-    def anomaly_score(self, X, section=None, domain=None):
+    def anomaly_score(self, X, section=None, domain=None, **metadata):
         """Anomaly score of each clip, higher = more anomalous (the DCASE sign).
 
         Parameters
@@ -263,29 +271,41 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             Needed by per-section detectors.
         domain : array-like of shape (n_clips,), default=None
             Needed by domain-aware detectors.
+        **metadata : array-like of shape (n_clips,)
+            Further per-clip metadata that the detector scores with (``_score_metadata``, e.g.
+            :class:`SoftmaxScore`'s ``attribute``); any other name is an error.
 
         Returns
         -------
         scores : ndarray of shape (n_clips,)
         """
+        unknown = set(metadata) - set(self._score_metadata)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} does not take the metadata {sorted(unknown)} when scoring."
+            )
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         n = _num_samples(X)
+        if section is None:
+            section = self._default_section(n)
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain())
-        return self._anomaly_score(X, section, domain)
+        caller = type(self).__name__
+        extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
+        return self._anomaly_score(X, section, domain, **extra)
 
-    def score_samples(self, X, section=None, domain=None):
+    def score_samples(self, X, section=None, domain=None, **metadata):
         """Normality of each clip: ``-anomaly_score``, higher = more normal."""
-        return -self.anomaly_score(X, section=section, domain=domain)
+        return -self.anomaly_score(X, section=section, domain=domain, **metadata)
 
-    def decision_function(self, X, section=None, domain=None):
+    def decision_function(self, X, section=None, domain=None, **metadata):
         """``score_samples - offset_``: negative for outliers, positive for inliers."""
-        return self.score_samples(X, section=section, domain=domain) - self.offset_
+        return self.score_samples(X, section=section, domain=domain, **metadata) - self.offset_
 
-    def predict(self, X, section=None, domain=None):
+    def predict(self, X, section=None, domain=None, **metadata):
         """+1 for normal clips, -1 for anomalous ones."""
-        return np.where(self.decision_function(X, section=section, domain=domain) < 0, -1, 1)
+        return np.where(self.decision_function(X, section=section, domain=domain, **metadata) < 0, -1, 1)
 
     def fit_predict(self, X, y=None, section=None, domain=None):
         """Fit on ``X`` and label its clips: +1 normal, -1 anomalous.

@@ -4,9 +4,8 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ..utils import check_metadata
 from ._base import BaseDetector, fit_member
 
 
@@ -171,8 +170,16 @@ class SoftmaxScore(BaseDetector):
         self.sections_ = np.unique(self._section_of(self.base_classes_))
         return self._scores(self._rows(X, keep), section[keep], None)
 
-    def _anomaly_score(self, X, section, domain):
-        return self._scores(X, section, None)
+    _score_metadata = ("attribute",)
+
+    def _default_section(self, n):
+        # one section: a clip can only belong to it
+        return np.full(n, self.sections_[0], dtype=object) if len(self.sections_) == 1 else None
+
+    def _anomaly_score(self, X, section, domain, attribute=None):
+        if attribute is not None:
+            attribute = np.array(["" if a is None else str(a) for a in attribute], dtype=object)
+        return self._scores(X, section, attribute)
 
     def _scores(self, X, section, attribute):
         P = self._probabilities(X)
@@ -199,48 +206,6 @@ class SoftmaxScore(BaseDetector):
             q = np.clip(p, self.eps, 1 - self.eps)
             frame_scores = np.log1p(-q) - np.log(q)
         return frame_scores.mean(axis=1) if frame_scores.ndim == 2 else frame_scores
-
-    def anomaly_score(self, X, section=None, domain=None, attribute=None):
-        """Anomaly score of each clip, higher = more anomalous: ``-p`` or the log-odds.
-
-        Parameters
-        ----------
-        X : array-like
-            Clips for the classifier, or probabilities when ``estimator`` is None.
-        section : array-like of shape (n_clips,), default=None
-            Section of each clip; may be left out when the classes span one section.
-        domain : array-like of shape (n_clips,), default=None
-            Accepted for a uniform call; not used.
-        attribute : array-like of str of shape (n_clips,), default=None
-            Attribute part of each clip's class (``"pat=01"``); see the class docstring.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_clips,)
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        n = _num_samples(X)
-        if section is None and len(self.sections_) == 1:
-            section = np.full(n, self.sections_[0], dtype=object)
-        section = self._metadata("section", section, n, True)
-        self._metadata("domain", domain, n, False)
-        if attribute is not None:
-            attribute = check_metadata(attribute, n, "attribute", caller=type(self).__name__)
-            attribute = np.array(["" if a is None else str(a) for a in attribute], dtype=object)
-        return self._scores(X, section, attribute)
-
-    def score_samples(self, X, section=None, domain=None, attribute=None):
-        """Normality of each clip: ``-anomaly_score``, higher = more normal."""
-        return -self.anomaly_score(X, section=section, domain=domain, attribute=attribute)
-
-    def decision_function(self, X, section=None, domain=None, attribute=None):
-        """``score_samples - offset_``: negative for outliers, positive for inliers."""
-        return self.score_samples(X, section=section, domain=domain, attribute=attribute) - self.offset_
-
-    def predict(self, X, section=None, domain=None, attribute=None):
-        """+1 for normal clips, -1 for anomalous ones."""
-        return np.where(self.decision_function(X, section, domain, attribute) < 0, -1, 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

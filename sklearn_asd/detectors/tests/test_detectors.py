@@ -276,6 +276,8 @@ def test_softmax_true_class_rule_with_warped_and_attribute_classes():
     )
     with pytest.raises(ValueError, match="attribute must have one value per clip"):
         det.anomaly_score(P, section=sec, attribute=["pat=00"] * 2)
+    with pytest.raises(TypeError, match="does not take the metadata \\['colour'\\]"):
+        det.anomaly_score(P, section=sec, colour=["red"] * 3)
 
 
 def test_softmax_attribute_is_routed_through_a_pipeline(routing):

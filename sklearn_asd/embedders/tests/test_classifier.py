@@ -69,7 +69,9 @@ def test_held_out_clips_measure_the_auxiliary_task():
     accs = [h["valid_acc"] for h in emb.net_.history]
     assert len(accs) == 4 and all(a in (0.0, 0.5, 1.0) for a in accs)  # two held-out clips
     assert emb.validation_accuracy_ == accs[-1]
-    # the held-out clips are not trained on, and the fitted model does not carry them
+    # the held-out clips are not trained on (18 clips x 4 patches per epoch, not 20 x 4), and the
+    # fitted model does not carry them
+    assert sum(b["train_batch_size"] for b in emb.net_.history[-1]["batches"]) == 18 * 4
     callback = dict(emb.net_.callbacks_)["valid_acc"]
     assert callback.X is None
     # a deliberately impossible task (random labels) stays near chance on held-out clips
