@@ -127,21 +127,34 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True)
     return Pipeline([("logmel", _logmel()), ("ensemble", StandardizedEnsemble(members))])
 
 
-def morita2021(*, fast=False, random_state=0):
-    """Morita et al. (DCASE 2021): MobileFaceNet + ArcFace features, LOF for source, kNN for target.
+def morita2021(*, fast=False, random_state=0, backbone="mobilefacenet", aggregate="mean"):
+    """Morita et al. (DCASE 2021): self-supervised CNN features + ArcFace, LOF for source, kNN for target.
 
     STFT power in dB, 128 ms frames / 32 ms hop (n_fft 2048, hop 512: 1025 bins); units of 32
-    frames every 16; MobileFaceNet with a 128-d linear embedding trained with ArcFace on the
-    sections; clip embedding = mean of the units'; per section, LOF (4 neighbours) on source clips
-    and kNN (1 neighbour, cosine) on source + target clips. Best total, dev: AUC 87.42 (source) /
-    70.50 (target). ``fast=True`` (CPU): units every 32 frames, 3 epochs.
+    frames every 16; a CNN with a 128-d embedding trained with ArcFace on the sections: MobileFaceNet
+    (``backbone="mobilefacenet"``) or MobileNetV2 whose 1280 channels are projected to 128
+    (``backbone="mobilenetv2"``; on the pooled map the paper's 1x1 convolution is this linear
+    projection); clip embedding = ``aggregate`` (``"mean"`` or ``"std"``) of the units'; per
+    section, LOF (4 neighbours) on source clips and kNN (1 neighbour, cosine) on source + target
+    clips. Best total, dev: AUC 87.42 (source) / 70.50 (target). ``fast=True`` (CPU): units every
+    32 frames, 3 epochs.
     """
+    backbones = {
+        "mobilefacenet": ("mobilefacenet", None),
+        "mobilenetv2": ("mobilenetv2", {"width_mult": 1.0, "embedding_dim": 128}),
+    }
+    if backbone not in backbones:
+        raise ValueError(f"backbone must be one of {sorted(backbones)}, got {backbone!r}.")
+    if aggregate not in ("mean", "std"):
+        raise ValueError(f"aggregate must be 'mean' or 'std', got {aggregate!r}.")
+    module, params = backbones[backbone]
     embedder = ClassifierEmbedder(
-        "mobilefacenet",
+        module,
+        module_params=params,
         head="arcface",
         patch_frames=32,
         patch_hop=_cpu(fast, 16, 32),
-        aggregate="mean",
+        aggregate=aggregate,
         max_epochs=_cpu(fast, 20, 3),
         lr=1e-3,
         random_state=random_state,

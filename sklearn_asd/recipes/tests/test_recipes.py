@@ -179,3 +179,14 @@ def test_morita_settings():
     assert (
         detect.source.n_neighbors == 4 and detect.target.n_neighbors == 1 and detect.target.metric == "cosine"
     )
+
+
+@pytest.mark.parametrize(("backbone", "aggregate"), [("mobilenetv2", "std"), ("mobilefacenet", "std")])
+def test_morita_options(backbone, aggregate, routing):
+    model = morita2021(backbone=backbone, aggregate=aggregate, fast=True)
+    assert model[1].module == backbone and model[1].aggregate == aggregate
+    S = np.random.default_rng(0).normal(-40, 5, size=(6, 64, 40)).astype(np.float32)
+    emb = model[1].set_params(max_epochs=1, validation_fraction=None, batch_size=4).fit(S, ["a", "b"] * 3)
+    assert emb.transform(S).shape == (6, 128)  # MobileNetV2's 1280 channels projected to 128
+    with pytest.raises(ValueError, match="backbone must be one of"):
+        morita2021(backbone="vgg")
