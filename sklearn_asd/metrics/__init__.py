@@ -2,6 +2,7 @@
 
 from ._ranking import dcase_report, dcase_score, partial_auc, roc_auc
 from ._scorer import ASDScorer, auc_scorer, dcase_scorer, pauc_scorer
+from ._submission import read_submission, write_submission
 
 __all__ = [
     "ASDScorer",
@@ -11,5 +12,7 @@ __all__ = [
     "dcase_scorer",
     "partial_auc",
     "pauc_scorer",
+    "read_submission",
     "roc_auc",
+    "write_submission",
 ]

@@ -273,3 +273,53 @@ def test_evaluate_model_without_plots_is_an_error(capsys):
         main(["evaluate", "--data", "x", "--machine", "valve", "--scores", "s", "--model", "m.joblib"]) == 2
     )
     assert "--model is for the plots" in capsys.readouterr().err
+
+
+def test_model_files_that_are_not_models_say_so(shared_data, tmp_path, capsys):
+    root = str(shared_data / "dcase2023_valve")
+    good = tmp_path / "good.joblib"
+    joblib.dump({"format": "sklearn-asd model", "version": "x", "model": list(range(1000))}, good)
+    (tmp_path / "truncated.joblib").write_bytes(good.read_bytes()[:40])
+    (tmp_path / "empty.joblib").write_bytes(b"")
+    (tmp_path / "text.joblib").write_text("not a pickle at all\n")
+    for name in ("truncated", "empty", "text"):
+        path = tmp_path / f"{name}.joblib"
+        args = ["score", str(path), "--data", root, "--machine", "valve", "--out", str(tmp_path / "s")]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"{path} is not a readable model file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_checks_out_before_fitting_and_reads_the_channel(shared_data, tmp_path, capsys):
+    root = str(shared_data / "dcase2023_valve")
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    out = blocked / "model.joblib"  # a folder that is a file: cannot be written
+    args = ["fit", "--data", root, "--machine", "valve", "--recipe", "dcase_autoencoder", "--fast"]
+    assert main([*args, "--out", str(out)]) == 2
+    assert f"--out {out} cannot be written" in capsys.readouterr().err
+    assert main([*args, "--channel", "left", "--out", str(tmp_path / "m.joblib")]) == 2
+    assert "--channel must be a channel index or 'mean'" in capsys.readouterr().err
+
+
+def test_help_does_not_import_torch_and_every_option_has_help():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sklearn_asd.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
+    from sklearn_asd.cli import RECIPE_NAMES, build_parser
+    from sklearn_asd.recipes import RECIPES
+
+    assert sorted(RECIPE_NAMES) == sorted(RECIPES)
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        assert command.epilog.startswith("example:"), name
+        for action in command._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.option_strings or action.dest} has no help"
