@@ -165,6 +165,13 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             section = self._section_from_y(y if not mask.any() else _where(y, ~mask, "__outlier__"))
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain())
+        normal = X if not mask.any() else X[~mask]
+        if _num_samples(normal) > 1 and not np.ptp(normal, axis=0).any():
+            warnings.warn(
+                f"{type(self).__name__}: all {_num_samples(normal)} normal training clips have identical "
+                "features (silent or constant recordings?); the model learns nothing from them.",
+                UserWarning,
+            )
         if self._consumes_outliers:
             scores = self._fit(X, y, section, domain, outlier=mask)
         else:

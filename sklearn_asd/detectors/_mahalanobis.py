@@ -1,5 +1,7 @@
 """Mahalanobis distance detector, with the DCASE baseline's selective (per-domain) form."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
@@ -42,6 +44,9 @@ class MahalanobisDetector(BaseDetector):
     models_ : dict
         Fitted covariance estimators, keyed by ``(section, domain)`` (``None``
         where not split).
+    constant_ : dict
+        Per model, ``None`` or (mask, centre, floor variance) of the features that were constant
+        in its training clips (their deviation is added as ``(x - centre)^2 / floor``).
 
     References
     ----------
@@ -97,7 +102,7 @@ class MahalanobisDetector(BaseDetector):
         return clone(self.covariance).set_params(assume_centered=self.assume_centered)
 
     def _fit(self, X, y, section, domain):
-        self.models_ = {}
+        self.models_, self.constant_ = {}, {}
         if self.per_domain:
             domain = self._known_domains(domain)
         for key, idx in self._partition(section, X.shape[0], self.per_section).items():
@@ -112,15 +117,47 @@ class MahalanobisDetector(BaseDetector):
                         f"{len(rows)} sample(s) in domain {dom!r}{where}."
                     )
                 self.models_[key, dom] = self._estimator().fit(X[rows])
+                self._constant_features(key, dom, X[rows])
         return self._anomaly_score(X, section, domain)
+
+    def _constant_features(self, key, dom, X):
+        """Features that do not vary in a model's training clips.
+
+        The covariance's pseudo-inverse ignores such directions, so a clip far off along them
+        would score as normal; instead their squared deviation is added, divided by a floor
+        variance (1e-6 of the mean variance of the other features), and a warning names them.
+        """
+        var = X.var(axis=0)
+        constant = var <= 1e-12 * max(float(var.max()), 1e-300)
+        if not constant.any():
+            self.constant_[key, dom] = None
+            return
+        where = "" if key is None else f" of section {key!r}"
+        warnings.warn(
+            f"MahalanobisDetector: {int(constant.sum())} of {len(var)} features are constant in the "
+            f"training clips{where} (silent clips, a constant feature?); a deviation along them is "
+            "scored against a floor variance.",
+            UserWarning,
+        )
+        floor = 1e-6 * float(var[~constant].mean()) if (~constant).any() else 1e-12
+        center = X[:, constant].mean(axis=0) if not self.assume_centered else np.zeros(int(constant.sum()))
+        self.constant_[key, dom] = (constant, center, max(floor, 1e-12))
+
+    def _squared(self, key, model, X):
+        squared = model.mahalanobis(X)
+        constant = self.constant_.get(key)
+        if constant is not None:
+            mask, center, floor = constant
+            squared = squared + np.square(X[:, mask] - center).sum(axis=1) / floor
+        return squared
 
     def _anomaly_score(self, X, section, domain):
         scores = np.empty(X.shape[0])
         for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            models = [m for (k, _), m in self.models_.items() if k == key]
+            models = [(k, m) for k, m in self.models_.items() if k[0] == key]
             if not models:
                 raise self._unknown("section", key, {k for k, _ in self.models_})
             # squared distances from scikit-learn; the selective score takes the smaller one
-            squared = np.min([m.mahalanobis(X[idx]) for m in models], axis=0)
+            squared = np.min([self._squared(k, m, X[idx]) for k, m in models], axis=0)
             scores[idx] = np.sqrt(np.maximum(squared, 0.0))
         return scores

@@ -406,3 +406,16 @@ def test_invalid_members_of_meta_detectors_are_caught(data):
     domain = np.where(np.arange(len(X)) % 4 == 0, "target", "source")
     with pytest.raises(InvalidParameterError, match="threshold"):
         DomainAwareDetector(LOFDetector(threshold="bogus")).fit(X, domain=domain)
+
+
+def test_degenerate_training_data_is_named():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    X[:, 2] = 1.0  # a constant feature
+    with pytest.warns(UserWarning, match="1 of 4 features are constant"):
+        det = MahalanobisDetector(per_section=False).fit(X)
+    far = X[:1].copy()
+    far[0, 2] = 100.0  # 100 away along the constant feature: not normal
+    assert det.anomaly_score(far)[0] > 100 * det.train_anomaly_scores_.max()
+    with pytest.warns(UserWarning, match="identical features \\(silent or constant"):
+        KNNDetector(metric="euclidean").fit(np.zeros((5, 3)))
