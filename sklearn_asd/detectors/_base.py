@@ -171,6 +171,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                 f"{type(self).__name__}: all {_num_samples(normal)} normal training clips have identical "
                 "features (silent or constant recordings?); the model learns nothing from them.",
                 UserWarning,
+                stacklevel=2,
             )
         if self._consumes_outliers:
             scores = self._fit(X, y, section, domain, outlier=mask)

@@ -138,6 +138,7 @@ class MahalanobisDetector(BaseDetector):
             f"training clips{where} (silent clips, a constant feature?); a deviation along them is "
             "scored against a floor variance.",
             UserWarning,
+            stacklevel=2,
         )
         floor = 1e-6 * float(var[~constant].mean()) if (~constant).any() else 1e-12
         center = X[:, constant].mean(axis=0) if not self.assume_centered else np.zeros(int(constant.sum()))

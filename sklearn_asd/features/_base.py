@@ -22,6 +22,13 @@ def as_float_waveforms(X):
     """
     if sparse.issparse(X):
         return X  # validate_data rejects it with scikit-learn's message
+    if isinstance(X, (list, tuple)) and X and all(np.ndim(x) == 1 for x in X):
+        lengths = sorted({len(x) for x in X})
+        if len(lengths) > 1:
+            raise ValueError(
+                f"the clips differ in length ({lengths[0]} to {lengths[-1]} samples): crop or pad them "
+                "to one length, e.g. load_dcase(..., duration=10.0) or read_audio(..., duration=10.0)."
+            )
     X = np.asarray(X)
     if X.dtype.kind in "iu":
         bits = X.dtype.itemsize * 8

@@ -247,3 +247,22 @@ def test_a_last_batch_of_one_patch_is_left_out():
     emb = ClassifierEmbedder("mobilefacenet", patch_frames=16, max_epochs=1, batch_size=16)
     emb.set_params(validation_fraction=None, random_state=0).fit(X, y)
     assert emb.net_.get_params()["iterator_train__drop_last"] is True
+
+
+class TinyBackbone(torch.nn.Module):
+    """The backbone contract: patches (batch, n_freqs, frames) -> (batch, embedding_dim)."""
+
+    def __init__(self, embedding_dim=8):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.proj = torch.nn.Linear(32, embedding_dim)
+
+    def forward(self, x):
+        return self.proj(x.mean(dim=-1))
+
+
+def test_a_custom_backbone_class_follows_the_contract():
+    X, y = clips()
+    emb = ClassifierEmbedder(TinyBackbone, module_params={"embedding_dim": 5}, patch_frames=16, max_epochs=2)
+    emb.set_params(random_state=0, validation_fraction=None).fit(X, y)
+    assert emb.embedding_dim_ == 5 and emb.transform(X).shape == (12, 5)

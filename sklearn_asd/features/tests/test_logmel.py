@@ -157,3 +157,11 @@ def test_threads_stay_threads_under_a_process_backend(backend):
     with joblib.parallel_backend(backend, n_jobs=2):
         got = LogMel(n_mels=32, batch_size=2, n_jobs=2).fit_transform(X)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_clips_of_unequal_length_say_how_to_fix_it():
+    from sklearn_asd.features import LogMel
+
+    clips = [np.zeros(16000, np.float32), np.zeros(8000, np.float32)]
+    with pytest.raises(ValueError, match="clips differ in length \\(8000 to 16000 samples\\).*duration=10.0"):
+        LogMel().fit_transform(clips)
