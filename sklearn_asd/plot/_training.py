@@ -99,6 +99,7 @@ def plot_training_curves(estimator, *, keys=None, ncols=3):
             "(is it fitted, and does it train a neural network?)."
         )
     fig, axes = panels(len(histories), ncols=ncols)
+    owners = _owners(estimator)
     for ax, (path, history) in zip(axes, histories.items()):
         epochs = list(history)
         names = keys if keys is not None else _loss_keys(epochs)
@@ -111,9 +112,53 @@ def plot_training_curves(estimator, *, keys=None, ncols=3):
                 )
             ax.plot(x, values, marker="o", markersize=3, label=name)
         ax.set(xlabel="epoch", ylabel="loss" if keys is None else "value")
-        ax.set_title(path, fontsize=9)
+        title = owners.get(path, path)
+        if still_falling([row.get("train_loss") for row in epochs]):
+            title += "\nnot converged: the loss still falls at the last epoch"
+            ax.title.set_color("tab:red")
+        ax.set_title(title, fontsize=9)
         ax.legend(fontsize=8)
     return fig
+
+
+def still_falling(losses, epochs=3, tol=0.01):
+    """Whether the last loss is more than ``tol`` below every loss of the ``epochs`` before it."""
+    losses = [v for v in losses if isinstance(v, numbers.Number) and np.isfinite(v)]
+    if len(losses) <= epochs:
+        return len(losses) > 1 and losses[-1] < (1 - tol) * min(losses[:-1])
+    return losses[-1] < (1 - tol) * min(losses[-epochs - 1 : -1])
+
+
+def _owners(estimator):
+    """A readable name for each net's path: the steps and member names, and the owner's class.
+
+    ``"ensemble.estimators_[0].net_"`` -> ``"ensemble > ae1 (AutoEncoderDetector)"``.
+    """
+    from skorch import NeuralNet
+
+    names = {}
+    if not isinstance(estimator, BaseEstimator):  # a bare net or history: nothing to name
+        return names
+    for path in training_histories(estimator):
+        obj, label, parent = estimator, [], None
+        for part in path.replace("[", ".[").split("."):
+            if part.startswith("["):
+                key = part[1:-1]
+                index = int(key) if key.isdigit() else key.strip("'")
+                members = getattr(parent, "estimators", None)
+                if isinstance(index, int) and isinstance(members, list) and index < len(members):
+                    label[-1] = str(members[index][0]) if isinstance(members[index], tuple) else label[-1]
+                obj = obj[index]
+            elif hasattr(obj, "named_steps") and part in obj.named_steps:
+                label.append(part)
+                obj = obj.named_steps[part]
+            else:
+                parent, obj = obj, getattr(obj, part)
+                if isinstance(obj, NeuralNet):
+                    break
+                label.append(part.rstrip("_"))
+        names[path] = f"{' > '.join(label) or 'net'} ({type(parent).__name__})"
+    return names
 
 
 def _loss_keys(epochs):

@@ -20,6 +20,7 @@ from sklearn_asd.plot import (  # noqa: E402
     plot_training_curves,
     training_histories,
 )
+from sklearn_asd.plot._training import still_falling  # noqa: E402
 from sklearn_asd.utils import anomaly_score  # noqa: E402
 
 
@@ -150,12 +151,14 @@ def test_training_curves_of_every_net_in_the_model():
     histories = training_histories(model)
     assert list(histories) == ["ensemble.estimators_[0].net_", "ensemble.estimators_[1].net_"]
     fig = plot_training_curves(model)
-    for ax, (path, history), epochs in zip(fig.axes, histories.items(), [3, 4]):
-        assert ax.get_title() == path
+    for ax, (_path, history), epochs, name in zip(fig.axes, histories.items(), [3, 4], ["ae1", "ae2"]):
+        # the step and member names, not internal attributes; 3-4 epochs of a tiny net still fall
+        assert ax.get_title().splitlines()[0] == f"ensemble > {name} (AutoEncoderDetector)"
         (line,) = ax.get_lines()
         assert line.get_label() == "train_loss"
         np.testing.assert_allclose(line.get_xdata(), np.arange(1, epochs + 1))
         np.testing.assert_allclose(line.get_ydata(), history[:, "train_loss"])
+    assert still_falling([1.0, 0.8, 0.7, 0.6]) and not still_falling([1.0, 0.5, 0.5, 0.5, 0.499])
     with pytest.raises(ValueError, match="no numeric 'valid_acc'"):
         plot_training_curves(model, keys=["valid_acc"])
     with pytest.raises(ValueError, match="holds no skorch net"):
