@@ -171,6 +171,12 @@ def _fit(args):
         train = with_outliers(train, *others)
         classes, outlier = np.r_[classes, train.y[len(classes) :]], train.outlier
         print(f"outlier exposure: {int(outlier.sum())} clips of {', '.join(args.outliers)}")
+    n_normal = int((~outlier).sum())
+    if n_normal < 20:
+        print(
+            f"note: {n_normal} training clips of {args.machine}: too few to learn a machine's normal "
+            "sound; expect scores near chance (DCASE development sets have about 1,000)."
+        )
     duration = args.duration or train.X.shape[1] / train.sr
     print(f"fitting {args.recipe} on {len(train.X)} {args.machine} training clips ({duration:g} s)")
     t0 = time.perf_counter()
