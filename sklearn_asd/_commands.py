@@ -118,10 +118,12 @@ def _set_device(model, device):
     """Every ``device`` parameter of the model (features, embedders, neural detectors) to ``device``."""
     if device is None:
         return
-    import torch
+    from .utils import resolve_device
 
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: this torch build sees no CUDA GPU; use --device cpu or auto.")
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise ValueError(f"--device {device}: {exc}") from None
     model.set_params(**{k: device for k in model.get_params(deep=True) if k.rsplit("__", 1)[-1] == "device"})
 
 

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_array
 from skorch import NeuralNet
 from torch import nn
 
-from ..embedders._training import AutocastMixin, build_net
+from ..nn._training import AutocastMixin, build_net
 from ._base import BaseDetector
 from ._mahalanobis import MahalanobisDetector
 

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from torch import nn
 
-from ..embedders._training import AutocastMixin
+from ..nn._training import AutocastMixin
 from ._autoencoder import AutoEncoderDetector, FrameVectorDetector, stack_frames
 
 

@@ -10,9 +10,8 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..augment._spectral import warp_frequency, warp_positions
-from ..embedders._classifier import PatchDataset
-from ..embedders._training import AutocastMixin
 from ..nn import ResNet
+from ..nn._training import AutocastMixin, PatchDataset
 from ._autoencoder import FrameVectorDetector
 from ._knn import KNNDetector
 

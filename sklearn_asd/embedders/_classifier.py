@@ -27,8 +27,8 @@ from ..nn import (
     kl_divergence,
     soft_cross_entropy,
 )
+from ..nn._training import AutocastMixin, PatchDataset, build_net
 from ..utils import check_outlier_mask
-from ._training import AutocastMixin, build_net
 
 OUTLIER_CLASS = "__outlier__"
 _BACKBONES = {
@@ -40,34 +40,6 @@ _BACKBONES = {
 }
 _WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet)
 _HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
-
-
-class PatchDataset(torch.utils.data.Dataset):
-    """Patches of ``patch_frames`` frames every ``patch_hop`` frames, cut on access from the clip tensor.
-
-    Item ``i`` is patch ``i % n_patches`` of clip ``i // n_patches`` (a view of the clip, no
-    copy of the whole set) with its clip's target. ``patch_frames=None``: one item per clip.
-    """
-
-    def __init__(self, X, y=None, patch_frames=None, patch_hop=1):
-        self.X = torch.as_tensor(X)
-        self.y = None if y is None else torch.as_tensor(y)
-        self.patch_frames, self.patch_hop = patch_frames, patch_hop
-        if patch_frames is None:
-            self.n_patches = 1
-        else:
-            self.n_patches = 1 + (self.X.shape[-1] - patch_frames) // patch_hop
-
-    def __len__(self):
-        return self.X.shape[0] * self.n_patches
-
-    def __getitem__(self, i):
-        clip, k = divmod(i, self.n_patches)
-        x = self.X[clip]
-        if self.patch_frames is not None:
-            start = k * self.patch_hop
-            x = x[..., start : start + self.patch_frames]
-        return (x, torch.empty(0)) if self.y is None else (x, self.y[clip])
 
 
 def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):

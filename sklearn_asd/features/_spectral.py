@@ -17,25 +17,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from ..datasets import ClipFiles
-
-
-def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other values checked."""
-    if device == "auto":
-        try:
-            import torch
-
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        except ImportError:  # pragma: no cover - torch is a dependency
-            return "cpu"
-    if device == "cpu" or (isinstance(device, str) and device.startswith("cuda")):
-        if device != "cpu":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ValueError(f"device={device!r} but torch sees no CUDA device; use 'auto' or 'cpu'.")
-        return device
-    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:index]', got {device!r}.")
+from ..utils import resolve_device  # noqa: F401  (re-exported for the feature steps)
 
 
 @functools.lru_cache(maxsize=32)

@@ -64,3 +64,20 @@ def test_check_metadata():
         check_metadata(None, 3, "domain", caller="X")
     with pytest.raises(ValueError, match="must be among"):
         check_metadata(["source", "tgt"], 2, "domain", caller="X", allowed=("source", "target"))
+
+
+def test_one_device_rule_for_every_torch_estimator():
+    import torch
+
+    from sklearn_asd.embedders import ClassifierEmbedder
+    from sklearn_asd.utils import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu' or 'cuda"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        # the embedder's training net resolves its device with the same rule, before training
+        X = np.zeros((4, 8, 16), np.float32)
+        with pytest.raises(ValueError, match="torch sees no CUDA device"):
+            ClassifierEmbedder(device="cuda", patch_frames=8, max_epochs=1).fit(X, ["a", "b"] * 2)

@@ -2,6 +2,8 @@
 
 import torch
 
+from ..utils import resolve_device
+
 
 class AutocastMixin:
     """For skorch nets: ``mixed_precision`` runs forward passes under bfloat16 autocast.
@@ -22,13 +24,6 @@ class AutocastMixin:
             return super().infer(x, **fit_params).float()
 
 
-def torch_device(device):
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; other values unchanged."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def build_net(net_class, make_module, criterion, *, random_state, device, mixed_precision="auto", **params):
     """A skorch net of ``net_class`` around ``make_module()``, built after seeding torch.
 
@@ -43,7 +38,7 @@ def build_net(net_class, make_module, criterion, *, random_state, device, mixed_
     generator = torch.Generator()
     if random_state is not None:
         generator.manual_seed(random_state)
-    device = torch_device(device)
+    device = resolve_device(device)
     if mixed_precision == "auto":
         mixed_precision = device.startswith("cuda")
     return net_class(
@@ -56,3 +51,31 @@ def build_net(net_class, make_module, criterion, *, random_state, device, mixed_
         iterator_train__generator=generator,
         **params,
     )
+
+
+class PatchDataset(torch.utils.data.Dataset):
+    """Patches of ``patch_frames`` frames every ``patch_hop`` frames, cut on access from the clip tensor.
+
+    Item ``i`` is patch ``i % n_patches`` of clip ``i // n_patches`` (a view of the clip, no
+    copy of the whole set) with its clip's target. ``patch_frames=None``: one item per clip.
+    """
+
+    def __init__(self, X, y=None, patch_frames=None, patch_hop=1):
+        self.X = torch.as_tensor(X)
+        self.y = None if y is None else torch.as_tensor(y)
+        self.patch_frames, self.patch_hop = patch_frames, patch_hop
+        if patch_frames is None:
+            self.n_patches = 1
+        else:
+            self.n_patches = 1 + (self.X.shape[-1] - patch_frames) // patch_hop
+
+    def __len__(self):
+        return self.X.shape[0] * self.n_patches
+
+    def __getitem__(self, i):
+        clip, k = divmod(i, self.n_patches)
+        x = self.X[clip]
+        if self.patch_frames is not None:
+            start = k * self.patch_hop
+            x = x[..., start : start + self.patch_frames]
+        return (x, torch.empty(0)) if self.y is None else (x, self.y[clip])
