@@ -5,13 +5,14 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array
 from skorch import NeuralNet
 from torch import nn
 
-from ..nn._training import AutocastMixin, build_net
+from ..features._framing import stack_frames
+from ..nn._training import AutocastMixin
 from ._base import BaseDetector
 from ._mahalanobis import MahalanobisDetector
+from ._neural import FrameVectorDetector
 
 
 def dense_autoencoder(n_inputs, hidden=128, n_hidden=4, bottleneck=8):
@@ -63,59 +64,6 @@ class ReconstructionNet(AutocastMixin, NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         X = X.to(y_pred.device)
         return self.criterion_(y_pred, X, y_true.to(y_pred.device).bool())
-
-
-def stack_frames(S, n_frames):
-    """(n_clips, F, T) -> (n_clips, T - n_frames + 1, n_frames * F): the baseline's vectors."""
-    windows = np.lib.stride_tricks.sliding_window_view(S, n_frames, axis=2)  # (n, F, T', n_frames)
-    n, f, t, _ = windows.shape
-    return np.ascontiguousarray(windows.transpose(0, 2, 3, 1)).reshape(n, t, n_frames * f)
-
-
-class FrameVectorDetector(BaseDetector):
-    """Base of the detectors on log-mel clips cut into vectors of ``n_frames`` stacked frames."""
-
-    def _validate_X(self, X, reset):
-        S = check_array(X, allow_nd=True, dtype=np.float32)
-        name = type(self).__name__
-        if S.ndim != 3:
-            raise ValueError(
-                f"{name} takes spectrograms (n_clips, n_mels, n_frames), got shape {S.shape}: "
-                "put LogMel before it (the detector stacks the frames itself)."
-            )
-        if S.shape[2] < self.n_frames:
-            raise ValueError(f"clips have {S.shape[2]} frames, fewer than n_frames={self.n_frames}.")
-        if reset:
-            self.n_features_in_ = S.shape[1]
-        elif S.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {S.shape[1]} bands, but {name} was fitted on {self.n_features_in_}.")
-        return S
-
-    def _train(self, net_class, make_module, criterion, vectors, targets, **criterion_params):
-        """Fit ``net_`` (Adam, the detector's lr, epochs, batch size, device, seed) on the vectors."""
-        self.net_ = build_net(
-            net_class,
-            make_module,
-            criterion,
-            random_state=self.random_state,
-            device=self.device,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
-            **{f"criterion__{k}": v for k, v in criterion_params.items()},
-        )
-        self.net_.fit(vectors, targets)
-        return self.net_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags
 
 
 class AutoEncoderDetector(FrameVectorDetector):

@@ -96,6 +96,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     # learns from the normal rows alone (the base drops the outlier rows before ``_fit``).
     _consumes_outliers = False
 
+    # Further fit-time metadata that ``_fit`` takes as keyword arguments (each also requested by
+    # the subclass's ``__metadata_request__fit``).
+    _fit_metadata = ()
+
     # Further test-time metadata that ``_anomaly_score`` takes as keyword arguments (requested
     # by default through ``__metadata_request__decision_function`` / ``__predict`` too).
     _score_metadata = ()
@@ -134,7 +138,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     # False: members of meta-detectors (and an embedder's samplers) validate their own parameters,
     # as in scikit-learn's meta-estimators; an invalid member must not fit silently.
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, section=None, domain=None, outlier=None):
+    def fit(self, X, y=None, section=None, domain=None, outlier=None, **metadata):
         """Fit the detector on normal clips.
 
         Parameters
@@ -153,14 +157,22 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             Marks the rows that are clips of other machine types, for outlier exposure
             (routed metadata, fit only). Detectors that train with outlier exposure use them;
             every other detector leaves them out of what it learns.
+        **metadata : array-like of shape (n_clips,)
+            Further per-clip metadata the detector trains with (``_fit_metadata``, e.g.
+            :class:`OEVAE`'s ``attribute``); any other name is an error.
 
         Returns
         -------
         self : object
         """
+        unknown = set(metadata) - set(self._fit_metadata)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} does not take the metadata {sorted(unknown)} in fit.")
         X = self._validate_X(X, reset=True)
         n = _num_samples(X)
         mask = check_outlier_mask(outlier, n, caller=type(self).__name__)
+        caller = type(self).__name__
+        extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
         if section is None and self._needs_section():
             section = self._section_from_y(y if not mask.any() else _where(y, ~mask, "__outlier__"))
         section = self._metadata("section", section, n, self._needs_section())
@@ -174,7 +186,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                 stacklevel=2,
             )
         if self._consumes_outliers:
-            scores = self._fit(X, y, section, domain, outlier=mask)
+            scores = self._fit(X, y, section, domain, outlier=mask, **extra)
         else:
             if mask.any():
                 keep = np.flatnonzero(~mask)
@@ -182,7 +194,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                 y = None if y is None else np.asarray(y, dtype=object)[keep]
                 section = None if section is None else section[keep]
                 domain = domain[keep]
-            scores = self._fit(X, y, section, domain)
+                extra = {k: v[keep] for k, v in extra.items()}
+            scores = self._fit(X, y, section, domain, **extra)
         self.train_anomaly_scores_ = np.asarray(scores, dtype=float)
         self.offset_ = -self._threshold(self.train_anomaly_scores_)
         return self

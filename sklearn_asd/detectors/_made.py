@@ -9,8 +9,10 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from torch import nn
 
+from ..features._framing import stack_frames
 from ..nn._training import AutocastMixin
-from ._autoencoder import AutoEncoderDetector, FrameVectorDetector, stack_frames
+from ._autoencoder import AutoEncoderDetector
+from ._neural import FrameVectorDetector
 
 
 class MaskedLinear(nn.Linear):

@@ -12,8 +12,8 @@ from torch import nn
 from ..augment._spectral import warp_frequency, warp_positions
 from ..nn import ResNet
 from ..nn._training import AutocastMixin, PatchDataset
-from ._autoencoder import FrameVectorDetector
 from ._knn import KNNDetector
+from ._neural import FrameVectorDetector
 
 
 class OEVAENet(nn.Module):
@@ -207,23 +207,11 @@ class OEVAE(FrameVectorDetector):
         self.contamination = contamination
         self.threshold = threshold
 
-    @property
-    def n_frames(self):  # the frame-vector base checks that a clip holds one segment
-        return self.segment_frames
+    def _min_frames(self):  # a clip must hold one segment
+        return "segment_frames", self.segment_frames
 
     def _needs_section(self):
         return self.per_section
-
-    def fit(self, X, y=None, section=None, domain=None, outlier=None, attribute=None):
-        """Train the network and the kNN bank on normal clips (see :class:`BaseDetector`).
-
-        ``attribute``: one number per clip (e.g. a speed); default: the clip's average power.
-        """
-        self._attribute = attribute
-        try:
-            return super().fit(X, y, section=section, domain=domain, outlier=outlier)
-        finally:
-            del self._attribute
 
     def _attribute_scale(self, v, given):
         """Standardized attribute values and the scale k of the z_d prior means."""
@@ -257,19 +245,24 @@ class OEVAE(FrameVectorDetector):
             torch.cat(feats).numpy().reshape(len(S), n_seg, -1),
         )
 
+    def _alpha(self, mu):
+        """Latent NLL of z_c, averaged over each clip's segments."""
+        z_c = mu[:, :, self.n_domain :]
+        return (0.5 * np.square(z_c) + 0.5 * math.log(2 * math.pi)).sum(axis=2).mean(axis=1)
+
     def _raw_scores(self, S):
         """(alpha, beta) of each clip: latent NLL of z_c and kNN distance, averaged over segments."""
         mu, feats = self._segment_outputs(S)
-        z_c = mu[:, :, self.n_domain :]
-        alpha = (0.5 * np.square(z_c) + 0.5 * math.log(2 * math.pi)).sum(axis=2).mean(axis=1)
+        alpha = self._alpha(mu)
         beta = (
             self.knn_.anomaly_score(feats.reshape(-1, feats.shape[2])).reshape(feats.shape[:2]).mean(axis=1)
         )
         return np.vstack([alpha, beta])
 
     _consumes_outliers = True
+    _fit_metadata = ("attribute",)
 
-    def _fit(self, X, y, section, domain, outlier):
+    def _fit(self, X, y, section, domain, outlier, attribute=None):
         keep = np.flatnonzero(~outlier)
         outliers, X = X[outlier], self._rows(X, keep)
         section = None if section is None else section[keep]
@@ -281,15 +274,14 @@ class OEVAE(FrameVectorDetector):
                     for start, alpha in ((0, 0.9), (1, 1.1))
                 ]
             ).astype(np.float32)
-        attribute, given = self._attribute, self._attribute is not None
-        if given and np.shape(attribute) == (len(outlier),):
-            attribute = np.asarray(attribute)[keep]
-        if not given:  # the clip's average power, in dB
+        given = attribute is not None
+        if given:
+            try:
+                attribute = np.asarray(attribute[keep], dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError("OEVAE: attribute must hold one number per clip (e.g. a speed).") from None
+        else:  # the clip's average power, in dB
             attribute = 10.0 * np.log10(np.mean(10.0 ** (X / 10.0), axis=(1, 2)))
-        elif np.shape(attribute) != (len(X),):
-            raise ValueError(
-                f"attribute must hold one number per clip, shape ({len(X)},), got {np.shape(attribute)}."
-            )
         v, k = self._attribute_scale(attribute, given)
         self.k_ = k
         S = np.concatenate([X, outliers])
@@ -307,10 +299,10 @@ class OEVAE(FrameVectorDetector):
             k=k,
             n_domain=self.n_domain,
         )
-        _, feats = self._segment_outputs(X)
+        mu, feats = self._segment_outputs(X)  # once: alpha from mu, beta leave-one-out from the bank
         self.knn_ = KNNDetector(self.n_neighbors, metric="euclidean").fit(feats.reshape(-1, feats.shape[2]))
         n_seg = feats.shape[1]
-        alpha = self._raw_scores(X)[0]
+        alpha = self._alpha(mu)
         beta = self.knn_.train_anomaly_scores_.reshape(len(X), n_seg).mean(axis=1)  # leave-one-out
         scores = np.vstack([alpha, beta])
         self.stats_ = self._standardization_stats(scores, section, self.per_section)

@@ -8,6 +8,22 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
+def _windows(S, n_frames, hop):
+    """(n_clips, F, T) -> a view (n_clips, F, T', n_frames) of every window of frames."""
+    return np.lib.stride_tricks.sliding_window_view(S, n_frames, axis=2)[:, :, ::hop]
+
+
+def stack_frames(S, n_frames, hop=1):
+    """(n_clips, F, T) -> (n_clips, T', n_frames * F): the DCASE baseline's vectors, one per row.
+
+    The layout the frame-vector detectors train on; :class:`FrameStack` gives the same vectors
+    with time last. Element ``t * F + f`` of vector ``v`` is feature ``f`` of frame ``v * hop + t``.
+    """
+    windows = _windows(S, n_frames, hop)
+    n, f, t, _ = windows.shape
+    return np.ascontiguousarray(windows.transpose(0, 2, 3, 1)).reshape(n, t, n_frames * f)
+
+
 class FrameStack(TransformerMixin, BaseEstimator):
     """Concatenate ``n_frames`` consecutive frames: (n_clips, F, T) -> (n_clips, n_frames * F, T').
 
@@ -68,9 +84,9 @@ class FrameStack(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._check(X, reset=False)
         n, f, _ = X.shape
-        windows = np.lib.stride_tricks.sliding_window_view(X, self.n_frames, axis=2)[:, :, :: self.hop]
-        # (n, F, T', n_frames) -> (n, n_frames, F, T') -> (n, n_frames * F, T')
-        return np.ascontiguousarray(windows.transpose(0, 3, 1, 2)).reshape(n, self.n_frames * f, -1)
+        # (n, F, T', n_frames) -> (n, n_frames, F, T') -> (n, n_frames * F, T'): stack_frames' vectors
+        windows = _windows(X, self.n_frames, self.hop).transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(windows).reshape(n, self.n_frames * f, -1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

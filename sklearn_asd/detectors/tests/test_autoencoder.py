@@ -5,8 +5,9 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_asd.detectors import AutoEncoderDetector, MahalanobisDetector, OutlierExposureLoss
-from sklearn_asd.detectors._autoencoder import dense_autoencoder, stack_frames
+from sklearn_asd.detectors._autoencoder import dense_autoencoder
 from sklearn_asd.features import FrameStack
+from sklearn_asd.features._framing import stack_frames
 from sklearn_asd.metrics import roc_auc
 
 FAST = dict(max_epochs=30, batch_size=128, lr=3e-3, random_state=0)

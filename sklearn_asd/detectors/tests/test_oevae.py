@@ -81,7 +81,7 @@ def test_attribute_scale_and_errors(tmp_path):
     assert det.k_ == pytest.approx(5.0 / gap)
     det.fit(XO, outlier=mask)  # no attribute: the clip's average power, continuous, k = 1
     assert det.k_ == 1.0 and not det.pseudo_outliers_
-    with pytest.raises(ValueError, match="fewer than n_frames=12"):
+    with pytest.raises(ValueError, match="fewer than segment_frames=12"):
         OEVAE(per_section=False, **TINY).fit(X[:, :, :8])
     with pytest.raises(ValueError, match="every training clip is marked outlier=True"):
         OEVAE(per_section=False, **TINY).fit(X, outlier=np.ones(len(X), bool))
@@ -108,3 +108,15 @@ def test_without_outlier_rows_warped_copies_stand_in():
     det = OEVAE(per_section=False, **TINY).fit(X)
     assert det.pseudo_outliers_ and det.train_anomaly_scores_.shape == (10,)
     assert np.all(np.isfinite(det.anomaly_score(clips(3, seed=4))))
+
+
+def test_attribute_is_fit_metadata_of_the_normal_rows():
+    X = clips(12)
+    XO, mask = with_other(X)
+    speeds = np.r_[np.repeat([10.0, 12.0, 14.0], 4), np.full(len(OTHER), np.nan)]  # outliers' unused
+    det = OEVAE(per_section=False, **TINY).fit(XO, outlier=mask, attribute=speeds)
+    assert np.isfinite(det.k_) and det.k_ > 1
+    with pytest.raises(ValueError, match="attribute must hold one number per clip"):
+        OEVAE(per_section=False, **TINY).fit(X, attribute=["fast"] * 12)
+    with pytest.raises(TypeError, match="does not take the metadata \\['colour'\\] in fit"):
+        OEVAE(per_section=False, **TINY).fit(X, colour=["red"] * 12)
