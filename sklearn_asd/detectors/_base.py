@@ -71,6 +71,11 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     Attributes
     ----------
+    models_ : dict
+        Per-section detectors keep their fitted state here, keyed by section (``None`` for the
+        one model of ``per_section=False``; ``(section, domain)`` where models are per domain).
+    sections_ : ndarray of str
+        The sections seen in fit (empty for one model of all sections).
     train_anomaly_scores_ : ndarray of shape (n_train_clips,)
         Anomaly scores of the training clips (leave-one-out where possible);
         the threshold and score standardization are computed from them.
@@ -198,6 +203,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             scores = self._fit(X, y, section, domain, **extra)
         self.train_anomaly_scores_ = np.asarray(scores, dtype=float)
         self.offset_ = -self._threshold(self.train_anomaly_scores_)
+        models = getattr(self, "models_", None)
+        if isinstance(models, dict):
+            keys = {key[0] if isinstance(key, tuple) else key for key in models} - {None}
+            self.sections_ = np.array(sorted(keys), dtype=object)
         return self
 
     def _threshold(self, scores):

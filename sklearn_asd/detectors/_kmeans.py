@@ -39,9 +39,11 @@ class KMeansCosineDetector(BaseDetector):
 
     Attributes
     ----------
-    centers_ : dict
+    models_ : dict
         Unit-norm centres (n_centres, n_features) of each section (key ``None``
         without ``per_section``), source centres first.
+    sections_, train_anomaly_scores_, offset_
+        See :class:`BaseDetector`.
 
     References
     ----------
@@ -109,7 +111,7 @@ class KMeansCosineDetector(BaseDetector):
             sim[is_target, self.n_clusters + np.arange(len(tgt))] = -np.inf
             return centres, 1.0 - sim.max(axis=1)
 
-        self.centers_, scores = self._fit_sections(X, section, self.per_section, fit_one)
+        self.models_, scores = self._fit_sections(X, section, self.per_section, fit_one)
         return scores
 
     def _anomaly_score(self, X, section, domain):
@@ -118,6 +120,6 @@ class KMeansCosineDetector(BaseDetector):
             X,
             section,
             self.per_section,
-            self.centers_,
+            self.models_,
             lambda centres, idx: 1.0 - (Xn[idx] @ centres.T).max(axis=1),
         )

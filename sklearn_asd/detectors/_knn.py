@@ -75,8 +75,11 @@ class KNNDetector(BaseDetector):
 
     Attributes
     ----------
+    models_ : dict
+        The neighbour index of each section's training embeddings (key ``None`` without
+        ``per_section``).
     sections_ : ndarray of str
-        Sections seen in ``fit`` (only with ``per_section=True``).
+        Sections seen in ``fit`` (empty without ``per_section``).
     train_anomaly_scores_ : ndarray of shape (n_train_clips,)
         Leave-one-out scores of the training clips.
     offset_ : float
@@ -141,7 +144,7 @@ class KNNDetector(BaseDetector):
             # kneighbors(None) leaves each training clip out of its own neighbours.
             return index, self._reduce(index.kneighbors()[0])
 
-        self.neighbors_, scores = self._fit_sections(
+        self.models_, scores = self._fit_sections(
             X,
             section,
             self.per_section,
@@ -149,8 +152,6 @@ class KNNDetector(BaseDetector):
             min_clips=self.n_neighbors + 1,
             requirement=f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors}",
         )
-        if self.per_section:
-            self.sections_ = np.array(sorted(self.neighbors_), dtype=object)
         return scores
 
     def _anomaly_score(self, X, section, domain):
@@ -158,6 +159,6 @@ class KNNDetector(BaseDetector):
             X,
             section,
             self.per_section,
-            self.neighbors_,
+            self.models_,
             lambda index, idx: self._reduce(index.kneighbors(self._rows(X, idx))[0]),
         )

@@ -36,6 +36,8 @@ class LOFDetector(BaseDetector):
     models_ : dict
         The fitted ``LocalOutlierFactor`` of each section (key ``None`` without
         ``per_section``).
+    sections_, train_anomaly_scores_, offset_
+        See :class:`BaseDetector`.
 
     References
     ----------

@@ -47,6 +47,8 @@ class MahalanobisDetector(BaseDetector):
     constant_ : dict
         Per model, ``None`` or (mask, centre, floor variance) of the features that were constant
         in its training clips (their deviation is added as ``(x - centre)^2 / floor``).
+    sections_, train_anomaly_scores_, offset_
+        See :class:`BaseDetector`.
 
     References
     ----------

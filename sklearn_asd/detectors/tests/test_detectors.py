@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import scipy.stats
 from scipy.spatial.distance import cdist, mahalanobis
+from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.covariance import LedoitWolf
 from sklearn.ensemble import IsolationForest
@@ -419,3 +420,22 @@ def test_degenerate_training_data_is_named():
     assert det.anomaly_score(far)[0] > 100 * det.train_anomaly_scores_.max()
     with pytest.warns(UserWarning, match="identical features \\(silent or constant"):
         KNNDetector(metric="euclidean").fit(np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize(
+    "detector",
+    [
+        KNNDetector(metric="euclidean"),
+        LOFDetector(n_neighbors=3),
+        MahalanobisDetector(),
+        KMeansCosineDetector(n_clusters=2, random_state=0),
+    ],
+)
+def test_per_section_state_has_one_name(detector, data):
+    X, section, *_ = data
+    fitted = clone(detector).set_params(per_section=True).fit(X, section=section)
+    assert list(fitted.sections_) == sorted(set(section))
+    keys = {k[0] if isinstance(k, tuple) else k for k in fitted.models_}
+    assert keys == set(section)
+    one = clone(detector).set_params(per_section=False).fit(X, section=section)
+    assert len(one.sections_) == 0 and {k[0] if isinstance(k, tuple) else k for k in one.models_} == {None}
