@@ -11,9 +11,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ..utils import anomaly_score, check_metadata, check_outlier_mask, routed_metadata
+from ..utils import (
+    DOMAINS,
+    UNKNOWN_DOMAIN,
+    anomaly_score,
+    check_metadata,
+    check_outlier_mask,
+    routed_metadata,
+)
 
-_DOMAINS = ("source", "target", "unknown")
+_DOMAINS = (*DOMAINS, UNKNOWN_DOMAIN)
 
 
 def _where(y, keep, fill):
@@ -132,7 +139,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     def _known_domains(self, domain):
         """For detectors that choose by domain: ``"unknown"`` is an error."""
-        if np.any(domain == "unknown"):
+        if np.any(domain == UNKNOWN_DOMAIN):
             raise ValueError(
                 f"{type(self).__name__} chooses its model by domain, but some clips have domain "
                 "'unknown' (evaluation data without ground truth): pass their domains, or use a "

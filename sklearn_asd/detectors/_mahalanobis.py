@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
+from ..utils import DOMAINS
 from ._base import BaseDetector
 
 _COVARIANCES = {"empirical": EmpiricalCovariance, "ledoit_wolf": LedoitWolf}
@@ -110,7 +111,7 @@ class MahalanobisDetector(BaseDetector):
         for key, idx in self._partition(section, X.shape[0], self.per_section).items():
             domains = {None: idx}
             if self.per_domain:
-                domains = {d: idx[domain[idx] == d] for d in ("source", "target") if np.any(domain[idx] == d)}
+                domains = {d: idx[domain[idx] == d] for d in DOMAINS if np.any(domain[idx] == d)}
             for dom, rows in domains.items():
                 if len(rows) < 2:
                     where = "" if key is None else f" of section {key!r}"

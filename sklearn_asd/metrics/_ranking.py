@@ -7,6 +7,8 @@ from scipy.integrate import trapezoid
 from scipy.stats import hmean
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from ..utils import DOMAINS, check_metadata
+
 PROTOCOLS = ("2020", "2021")
 
 
@@ -119,12 +121,7 @@ def _section_rows(anomaly, score, section, domain, max_fpr, protocol):
                 "the DCASE 2021-2024 score needs the domain ('source'/'target') of each clip; "
                 "pass domain=..., or protocol='2020' for data without domains."
             )
-        domain = np.asarray(domain, dtype=object)
-        if domain.shape != (n,):
-            raise ValueError(f"domain must have shape ({n},), got {domain.shape}.")
-        bad = set(domain.tolist()) - {"source", "target"}
-        if bad:
-            raise ValueError(f"domain must be 'source' or 'target', got {sorted(map(str, bad))}.")
+        domain = check_metadata(domain, n, "domain", caller="the DCASE score", allowed=DOMAINS)
     rows = []
     _, first = np.unique(section, return_index=True)
     for sec in section[np.sort(first)]:
@@ -136,7 +133,7 @@ def _section_rows(anomaly, score, section, domain, max_fpr, protocol):
                 row["AUC"] = roc_auc(a, s)
             else:
                 d = domain[in_sec]
-                for dom in ("source", "target"):
+                for dom in DOMAINS:
                     # AUC per domain: that domain's normal clips against all the
                     # anomalous clips of the section (DCASE 2022-2024 evaluator).
                     keep = (d == dom) | (a == 1)

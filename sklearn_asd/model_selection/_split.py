@@ -7,7 +7,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
-from ..utils import check_outlier_mask
+from ..utils import check_metadata, check_outlier_mask
 
 
 def _check_anomaly(anomaly, n_samples, caller):
@@ -17,9 +17,7 @@ def _check_anomaly(anomaly, n_samples, caller):
             "in GridSearchCV(...).fit(X, y, anomaly=...) with "
             "sklearn.set_config(enable_metadata_routing=True)."
         )
-    anomaly = np.asarray(anomaly)
-    if anomaly.shape != (n_samples,):
-        raise ValueError(f"{caller}: anomaly must have shape ({n_samples},), got {anomaly.shape}.")
+    anomaly = check_metadata(anomaly, n_samples, "anomaly", caller=caller).astype(int)
     bad = set(np.unique(anomaly).tolist()) - {0, 1}
     if bad:
         raise ValueError(

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from ..utils import check_metadata
+
 
 def pyplot():
     """``matplotlib.pyplot``, or an error that says how to install it."""
@@ -34,8 +36,6 @@ def groups(values, n, name):
     """The distinct values of a per-clip array in order of first appearance (all clips when None)."""
     if values is None:
         return np.full(n, "all", dtype=object), ["all"]
-    values = np.asarray(values, dtype=object)
-    if values.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one value per clip, got {values.shape}.")
+    values = check_metadata(values, n, name, caller="the plot")
     _, first = np.unique(values.astype(str), return_index=True)
     return values, list(values[np.sort(first)])

@@ -5,6 +5,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_array
 
+from ..utils import DOMAINS
 from ._base import groups, panels
 
 _MARKERS = {"source": "o", "target": "^", "all": "o"}
@@ -83,7 +84,7 @@ def plot_embeddings(
 
     fig, axes = panels(1 if anomaly is None else 2, ncols=2, size=(5.0, 4.5))
     palette = _palette(len(sections))
-    for dom in [v for v in ("source", "target", "all") if v in set(domain)]:
+    for dom in [v for v in (*DOMAINS, "all") if v in set(domain)]:
         for color, sec in zip(palette, sections):
             keep = (section == sec) & (domain == dom)
             label = str(sec) if dom in ("source", "all") else None
@@ -94,7 +95,7 @@ def plot_embeddings(
     axes[0].legend(fontsize=7, markerscale=1.2)
     if anomaly is not None:
         for value, name, color in ((0, "normal", "tab:blue"), (1, "anomalous", "tab:red")):
-            for dom in [v for v in ("source", "target", "all") if v in set(domain)]:
+            for dom in [v for v in (*DOMAINS, "all") if v in set(domain)]:
                 keep = (anomaly == value) & (domain == dom)
                 label = name if dom in ("source", "all") else None
                 axes[1].scatter(

@@ -5,6 +5,7 @@ from sklearn.metrics import roc_curve
 
 from ..metrics import partial_auc, roc_auc
 from ..metrics._ranking import _check_binary
+from ..utils import DOMAINS
 from ._base import groups, panels
 
 _COLORS = {"source": "tab:blue", "target": "tab:orange", "all": "tab:blue"}
@@ -57,7 +58,7 @@ def plot_roc(anomaly, score, *, section=None, domain=None, max_fpr=0.1, ncols=3)
         a, s, d = anomaly[in_sec], score[in_sec], domain[in_sec]
         ax.axvspan(0, max_fpr, color="0.92", zorder=0)
         ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1)
-        for dom in [v for v in ("source", "target", "all") if v in set(d)]:
+        for dom in [v for v in (*DOMAINS, "all") if v in set(d)]:
             keep = (d == dom) | (a == 1)
             fpr, tpr, _ = roc_curve(a[keep], s[keep])
             ax.plot(fpr, tpr, color=_COLORS[dom], label=f"{dom}: AUC {roc_auc(a[keep], s[keep]):.3f}")

@@ -2,6 +2,14 @@
 
 from ._anomaly import anomaly_score, routed_metadata
 from ._device import resolve_device
-from ._validation import check_metadata, check_outlier_mask
+from ._validation import DOMAINS, UNKNOWN_DOMAIN, check_metadata, check_outlier_mask
 
-__all__ = ["anomaly_score", "check_metadata", "check_outlier_mask", "resolve_device", "routed_metadata"]
+__all__ = [
+    "DOMAINS",
+    "UNKNOWN_DOMAIN",
+    "anomaly_score",
+    "check_metadata",
+    "check_outlier_mask",
+    "resolve_device",
+    "routed_metadata",
+]

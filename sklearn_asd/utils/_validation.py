@@ -2,6 +2,11 @@
 
 import numpy as np
 
+DOMAINS = ("source", "target")
+"""The domains of DCASE 2021-2024 clips."""
+UNKNOWN_DOMAIN = "unknown"
+"""The domain of evaluation clips whose domain is not given (DCASE 2022+ evaluation data)."""
+
 
 def check_metadata(values, n_samples, name, *, caller, allowed=None):
     """Check one piece of per-clip metadata (``section``, ``domain``...).

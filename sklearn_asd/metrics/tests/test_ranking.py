@@ -125,7 +125,7 @@ def test_report_text_and_dict_agree():
     "kwargs, message",
     [
         (dict(domain=None), "needs the domain"),
-        (dict(domain=["src"] * 4), "'source' or 'target'"),
+        (dict(domain=["src"] * 4), "domain must be among \\['source', 'target'\\], got \\['src'\\]"),
         (dict(protocol="2019"), "protocol"),
     ],
 )

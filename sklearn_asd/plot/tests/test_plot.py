@@ -76,7 +76,7 @@ def test_roc_without_domain_or_section(scored):
     assert [line.get_label().split(":")[0] for line in ax.get_lines()[1:]] == ["all"]
     with pytest.raises(ValueError, match="both normal"):
         plot_roc(np.zeros(4), np.arange(4.0))
-    with pytest.raises(ValueError, match="section must have shape"):
+    with pytest.raises(ValueError, match="section must have one value per clip"):
         plot_roc(test.anomaly, scores, section=test.section[:3])
 
 
