@@ -8,6 +8,8 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDetector, fit_member
 
+_ALL = "__all_sections__"
+
 
 class SoftmaxScore(BaseDetector):
     """Score a clip by the probability a section classifier gives its own class.
@@ -48,6 +50,10 @@ class SoftmaxScore(BaseDetector):
         ``np.unique(y)`` (scikit-learn classifiers' order).
     separator : str, default="|"
         What separates a section from the rest of a class label.
+    per_section : bool, default=True
+        ``False``: ``p`` is the largest probability among all base classes, whatever the clip's
+        section (the maximum softmax probability of out-of-distribution detection, Hendrycks &
+        Gimpel 2017); no section is needed at test time.
     eps : float, default=1e-7
         ``p`` is clipped to ``[eps, 1 - eps]`` for the log-odds.
     contamination : float in (0, 0.5], default=0.1
@@ -84,6 +90,7 @@ class SoftmaxScore(BaseDetector):
         "kind": [StrOptions({"prob", "log_odds"})],
         "classes": ["array-like", None],
         "separator": [str],
+        "per_section": ["boolean"],
         "eps": [Interval(Real, 0, 0.5, closed="neither")],
     }
 
@@ -94,6 +101,7 @@ class SoftmaxScore(BaseDetector):
         kind="prob",
         classes=None,
         separator="|",
+        per_section=True,
         eps=1e-7,
         contamination=0.1,
         threshold="percentile",
@@ -102,15 +110,18 @@ class SoftmaxScore(BaseDetector):
         self.kind = kind
         self.classes = classes
         self.separator = separator
+        self.per_section = per_section
         self.eps = eps
         self.contamination = contamination
         self.threshold = threshold
 
     def _section_of(self, labels):
+        if not self.per_section:  # every class is a candidate: one pseudo-section
+            return np.full(len(labels), _ALL, dtype=object)
         return np.array([str(c).split(self.separator, 1)[0] for c in labels], dtype=object)
 
     def _needs_section(self):
-        return True
+        return self.per_section
 
     def _section_from_y(self, y):
         if y is None:
@@ -149,7 +160,7 @@ class SoftmaxScore(BaseDetector):
 
     def _fit(self, X, y, section, domain, outlier):
         keep = np.flatnonzero(~outlier)
-        labels = np.unique(np.asarray(y, dtype=object)[keep])
+        labels = np.unique(self._section_from_y(y) if y is None else np.asarray(y, dtype=object)[keep])
         if self.estimator is not None:
             self.estimator_ = fit_member(self.estimator, X, y, outlier=outlier)
             self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
@@ -168,12 +179,12 @@ class SoftmaxScore(BaseDetector):
                 f"{sorted(map(str, self.classes_))}: pass classes= in the order of the probability columns."
             )
         self.sections_ = np.unique(self._section_of(self.base_classes_))
-        return self._scores(self._rows(X, keep), section[keep], None)
+        return self._scores(self._rows(X, keep), None if section is None else section[keep], None)
 
     _score_metadata = ("attribute",)
 
     def _default_section(self, n):
-        # one section: a clip can only belong to it
+        # one section (or per_section=False): a clip can only belong to it
         return np.full(n, self.sections_[0], dtype=object) if len(self.sections_) == 1 else None
 
     def _anomaly_score(self, X, section, domain, attribute=None):
@@ -183,6 +194,8 @@ class SoftmaxScore(BaseDetector):
 
     def _scores(self, X, section, attribute):
         P = self._probabilities(X)
+        if section is None:  # per_section=False
+            section = np.full(P.shape[0], _ALL, dtype=object)
         column = {c: i for i, c in enumerate(self.classes_)}
         base_columns = np.array([column[c] for c in self.base_classes_])
         base_section = self._section_of(self.base_classes_)

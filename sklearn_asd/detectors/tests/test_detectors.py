@@ -32,30 +32,12 @@ GAMMA = (
     "threshold='gamma' puts the threshold at a quantile of a gamma distribution fitted to the "
     "training scores (the DCASE baseline), so it flags about, not exactly, `contamination` of them"
 )
-SECTION = (
-    "SoftmaxScore scores a clip by the probability of its own section, which must be passed "
-    "(routed) at test time; the checks call predict/decision_function without it"
-)
 NO_Y = "SoftmaxScore trains a section classifier and needs y; the outlier checks fit without y"
 
 
 def expected_failed_checks(estimator):
     if isinstance(estimator, SoftmaxScore):
-        failures = {
-            c: SECTION
-            for c in (
-                "check_estimators_dtypes",
-                "check_dtype_object",
-                "check_estimators_pickle",
-                "check_f_contiguous_array_estimator",
-                "check_classifier_data_not_an_array",
-                "check_methods_sample_order_invariance",
-                "check_methods_subset_invariance",
-                "check_dict_unchanged",
-                "check_fit_idempotent",
-            )
-        }
-        return {**failures, "check_outliers_fit_predict": NO_Y, "check_outliers_train": NO_Y}
+        return {"check_outliers_fit_predict": NO_Y, "check_outliers_train": NO_Y}
     reason = GAMMA if getattr(estimator, "threshold", None) == "gamma" else LOO
     if isinstance(estimator, (MahalanobisDetector, KMeansCosineDetector)) and reason != GAMMA:
         return {}
@@ -69,7 +51,8 @@ def expected_failed_checks(estimator):
         MahalanobisDetector(covariance="ledoit_wolf", threshold="gamma"),
         KMeansCosineDetector(n_clusters=3, random_state=0),
         DomainAwareDetector(),
-        SoftmaxScore(LogisticRegression()),
+        # per_section=False: the maximum softmax probability, which needs no section at test time
+        SoftmaxScore(LogisticRegression(), per_section=False),
         StandardizedEnsemble(
             [("knn", KNNDetector(metric="euclidean")), ("maha", MahalanobisDetector())], per_section=False
         ),
@@ -291,6 +274,14 @@ def test_softmax_attribute_is_routed_through_a_pipeline(routing):
     )
     # one section: the section may be left out
     np.testing.assert_allclose(pipe[-1].anomaly_score(P), [-0.7, -0.8])
+
+
+def test_softmax_without_sections_is_the_maximum_probability():
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]])
+    det = SoftmaxScore(per_section=False).fit(P, ["s0", "s1", "s2"])
+    np.testing.assert_allclose(det.anomaly_score(P), [-0.7, -0.8, -0.4])
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        SoftmaxScore(per_section=False).fit(P)
 
 
 def test_softmax_with_a_classifier(data):
