@@ -13,6 +13,7 @@ RECIPE_NAMES = (
     "giri2020",
     "hai2024",
     "kazakova2022",
+    "kazakova2022_classifier",
     "morita2021",
     "team42_sepstgram",
 )

@@ -57,7 +57,11 @@ class SoftmaxScore(BaseDetector):
     eps : float, default=1e-7
         ``p`` is clipped to ``[eps, 1 - eps]`` for the log-odds.
     contamination : float in (0, 0.5], default=0.1
-    threshold : {"percentile", "gamma"}, default="percentile"
+    threshold : {"percentile", "gamma", "mean_probability"}, default="percentile"
+        ``"mean_probability"`` (``kind="prob"`` only): a clip is anomalous when its ``p`` is below
+        ``(1 - margin)`` times the mean ``p`` of the training clips (Kazakova et al., DCASE 2022,
+        ``margin=0.04``); ``contamination`` is then not used.
+    margin : float in [0, 1), default=0.04
 
     Attributes
     ----------
@@ -92,6 +96,8 @@ class SoftmaxScore(BaseDetector):
         "separator": [str],
         "per_section": ["boolean"],
         "eps": [Interval(Real, 0, 0.5, closed="neither")],
+        "threshold": [StrOptions({"percentile", "gamma", "mean_probability"})],
+        "margin": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -105,6 +111,7 @@ class SoftmaxScore(BaseDetector):
         eps=1e-7,
         contamination=0.1,
         threshold="percentile",
+        margin=0.04,
     ):
         self.estimator = estimator
         self.kind = kind
@@ -114,6 +121,7 @@ class SoftmaxScore(BaseDetector):
         self.eps = eps
         self.contamination = contamination
         self.threshold = threshold
+        self.margin = margin
 
     def _section_of(self, labels):
         if not self.per_section:  # every class is a candidate: one pseudo-section
@@ -183,6 +191,13 @@ class SoftmaxScore(BaseDetector):
 
     _score_metadata = ("attribute",)
 
+    def _threshold(self, scores):
+        if self.threshold != "mean_probability":
+            return super()._threshold(scores)
+        if self.kind != "prob":
+            raise ValueError("threshold='mean_probability' is a threshold on p: use kind='prob'.")
+        return (1.0 - self.margin) * float(np.mean(scores))  # scores = -p: -(1 - a) mean(p)
+
     def _default_section(self, n):
         # one section (or per_section=False): a clip can only belong to it
         return np.full(n, self.sections_[0], dtype=object) if len(self.sections_) == 1 else None
@@ -194,7 +209,7 @@ class SoftmaxScore(BaseDetector):
 
     def _scores(self, X, section, attribute):
         P = self._probabilities(X)
-        if section is None:  # per_section=False
+        if section is None or not self.per_section:  # one pseudo-section for every clip
             section = np.full(P.shape[0], _ALL, dtype=object)
         column = {c: i for i, c in enumerate(self.classes_)}
         base_columns = np.array([column[c] for c in self.base_classes_])

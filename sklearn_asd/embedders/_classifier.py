@@ -22,6 +22,7 @@ from ..nn import (
     MobileNetV2,
     ResNet,
     SepSTgramNet,
+    STFTImageNet,
     STgramNet,
     SubClusterAdaCos,
     kl_divergence,
@@ -37,8 +38,9 @@ _BACKBONES = {
     "mobilefacenet": MobileFaceNet,
     "stgramnet": STgramNet,
     "sepstgramnet": SepSTgramNet,
+    "stftimage": STFTImageNet,
 }
-_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet)
+_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet)
 _HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
 
 
@@ -151,7 +153,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     ----------
     module : str or nn.Module class, default="mobilenetv2"
         ``"mobilenetv2"``, ``"resnet"``, ``"mobilefacenet"`` (spectrogram patches),
-        ``"stgramnet"``, ``"sepstgramnet"`` (waveforms, whole clips), or a backbone class
+        ``"stgramnet"``, ``"sepstgramnet"``, ``"stftimage"`` (waveforms, whole clips: the
+        STFT image classifier of Kazakova et al.), or a backbone class
         whose instances map a batch of patches to (batch, ``embedding_dim``).
     module_params : dict or None, default=None
         Parameters of the backbone (e.g. ``{"width_mult": 0.5}``); MobileFaceNet's input
@@ -169,6 +172,11 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     augment : sampler, list of samplers or None, default=None
         Fit-time augmentations (``sklearn_asd.augment``), applied to the training clips only.
+    target : {"y", "machine"}, default="y"
+        The auxiliary task: ``"y"`` tells the classes of ``y`` apart; ``"machine"`` makes every
+        normal clip one class, ``"machine"``, to be told from the outlier rows (Kazakova et al.'s
+        target-machine-vs-other-machines classifier; without outlier rows, the pseudo-classes
+        below).
     pseudo_classes : int, default=4
         First-shot fitting: when the normal training clips hold a single class and no outlier
         rows are given, they are split into this many classes by quantiles of their average
@@ -238,6 +246,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
         "aggregate": [StrOptions({"mean", "std", "mean+std"})],
         "augment": "no_validation",
+        "target": [StrOptions({"y", "machine"})],
         "pseudo_classes": [Interval(Integral, 2, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="left"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -263,6 +272,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         patch_hop=8,
         aggregate="mean",
         augment=None,
+        target="y",
         pseudo_classes=4,
         validation_fraction=0.1,
         max_epochs=10,
@@ -284,6 +294,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.patch_hop = patch_hop
         self.aggregate = aggregate
         self.augment = augment
+        self.target = target
         self.pseudo_classes = pseudo_classes
         self.validation_fraction = validation_fraction
         self.max_epochs = max_epochs
@@ -345,6 +356,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         y = np.asarray(y, dtype=object)
         if y.ndim != 1:
             raise ValueError(f"{type(self).__name__} takes one class per clip, y of shape {y.shape}.")
+        if self.target == "machine":
+            y = np.full(len(y), "machine", dtype=object)
         labels = np.unique(y)
         if len(labels) > 1 or n_outliers:
             return y

@@ -5,6 +5,7 @@ backbone combines with any head in :mod:`sklearn_asd.embedders`.
 """
 
 from ._heads import AdaCos, ArcFace, LinearHead, SubClusterAdaCos, kl_divergence, soft_cross_entropy
+from ._image import STFTImageNet
 from ._mobilefacenet import MOBILEFACENET_SETTING, MobileFaceNet
 from ._mobilenet import MOBILENETV2_SETTING, MobileNetV2
 from ._resnet import ResNet
@@ -20,6 +21,7 @@ __all__ = [
     "MobileFaceNet",
     "MobileNetV2",
     "ResNet",
+    "STFTImageNet",
     "STgramNet",
     "SepSTgramNet",
     "SubClusterAdaCos",

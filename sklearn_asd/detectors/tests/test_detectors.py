@@ -430,3 +430,12 @@ def test_per_section_state_has_one_name(detector, data):
     assert keys == set(section)
     one = clone(detector).set_params(per_section=False).fit(X, section=section)
     assert len(one.sections_) == 0 and {k[0] if isinstance(k, tuple) else k for k in one.models_} == {None}
+
+
+def test_softmax_mean_probability_threshold_is_kazakovas():
+    P = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]])
+    det = SoftmaxScore(per_section=False, threshold="mean_probability", margin=0.04).fit(P, ["m", "m", "o"])
+    # anomalous when p < (1 - 0.04) * mean training p = 0.96 * 0.8 = 0.768
+    np.testing.assert_array_equal(det.predict([[0.77, 0.23], [0.76, 0.24]]), [1, -1])
+    with pytest.raises(ValueError, match="use kind='prob'"):
+        SoftmaxScore(kind="log_odds", threshold="mean_probability").fit(P, ["m", "m", "o"])

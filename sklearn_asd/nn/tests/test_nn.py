@@ -197,3 +197,19 @@ def test_heads_train_a_separable_problem():
             opt.step()
         accuracy = (head.eval()(z).argmax(1) == y).float().mean()
         assert accuracy > 0.9, type(head).__name__
+
+
+def test_stft_image_net_resizes_the_whole_clip_image():
+    from sklearn_asd.nn import STFTImageNet
+
+    net = STFTImageNet(16000, size=(64, 48), width_mult=0.25).eval()
+    x = torch.randn(2, 16000)
+    image = net.image(x)
+    assert image.shape == (2, 1, 64, 48)
+    # the image is the dB power of 256 ms windows with 50 % overlap: a 1 kHz tone peaks at 1 kHz
+    tone = torch.sin(2 * torch.pi * 1000 * torch.arange(16000) / 16000)[None]
+    row = net.image(tone)[0, 0].mean(dim=1).argmax().item()
+    assert abs(row / 64 * 8000 - 1000) < 8000 / 64 * 1.5
+    assert net(x).shape == (2, net.embedding_dim)
+    with pytest.raises(ValueError, match="too short for n_fft=4096"):
+        STFTImageNet(1000)
