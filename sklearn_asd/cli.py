@@ -83,7 +83,7 @@ def build_parser():
         "--outliers",
         nargs="*",
         help="other machine types of the same data root, trained as outlier exposure by the recipes "
-        "that use it (kazakova2022, hai2024; the others leave them out)",
+        "that use it (kazakova2022, kazakova2022_classifier, hai2024; the others leave them out)",
     )
     fit.add_argument("--duration", type=float, help="crop or pad clips to this many seconds")
     fit.add_argument("--fast", action="store_true", help="the recipe's fast settings (few epochs)")
