@@ -83,6 +83,9 @@ def models(epochs, oevae_epochs, seed):
         "AE, selective Mahalanobis": Pipeline(
             [("logmel", LogMel(**logmel)), ("ae", AutoEncoderDetector(scoring="selective_mahalanobis", **ae))]
         ),
+        "AE + outlier exposure": Pipeline(
+            [("logmel", LogMel(**logmel)), ("ae", AutoEncoderDetector(outlier_exposure=True, **ae))]
+        ),
         "OEVAE (w = 0.5)": Pipeline(
             [("logmel", LogMel(**logmel)), ("oevae", OEVAE(max_epochs=oevae_epochs, random_state=seed))]
         ),

@@ -79,10 +79,12 @@ class AutoEncoderDetector(FrameVectorDetector):
     (:class:`MahalanobisDetector` with ``per_domain=True, assume_centered=True``), averaged over
     the clip. The decision threshold is the baseline's gamma fit by default.
 
-    Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
-    machine types, featurized by the same pipeline) are trained as pseudo-anomalies with the
-    objective of :class:`OutlierExposureLoss` (Kazakova et al., DCASE 2022 used 3,000 normal +
-    3,000 outlier clips); without such rows the training is the baseline's MSE.
+    Outlier exposure (``outlier_exposure=True``): rows marked by the fit-time metadata
+    ``outlier=True`` (clips of other machine types, featurized by the same pipeline) are trained
+    as pseudo-anomalies with the objective of :class:`OutlierExposureLoss` (Kazakova et al., DCASE
+    2022 used 3,000 normal + 3,000 outlier clips); without such rows, or with
+    ``outlier_exposure=False`` (the baseline), the training is the baseline's MSE on the normal
+    rows alone.
 
     Parameters
     ----------
@@ -91,6 +93,8 @@ class AutoEncoderDetector(FrameVectorDetector):
     hidden, n_hidden, bottleneck : int, default=128, 4, 8
         The network.
     scoring : {"mse", "selective_mahalanobis"}, default="mse"
+    outlier_exposure : bool, default=False
+        Train on the rows marked ``outlier=True`` (see above); ``False`` leaves them out.
     oe_weight, oe_margin : float, default=1.0, 1.0
         Weight and margin of the outlier term.
     max_epochs : int, default=100
@@ -133,6 +137,7 @@ class AutoEncoderDetector(FrameVectorDetector):
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "bottleneck": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions({"mse", "selective_mahalanobis"})],
+        "outlier_exposure": ["boolean"],
         "oe_weight": [Interval(Real, 0, None, closed="left")],
         "oe_margin": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -152,6 +157,7 @@ class AutoEncoderDetector(FrameVectorDetector):
         n_hidden=4,
         bottleneck=8,
         scoring="mse",
+        outlier_exposure=False,
         oe_weight=1.0,
         oe_margin=1.0,
         max_epochs=100,
@@ -169,6 +175,7 @@ class AutoEncoderDetector(FrameVectorDetector):
         self.n_hidden = n_hidden
         self.bottleneck = bottleneck
         self.scoring = scoring
+        self.outlier_exposure = outlier_exposure
         self.oe_weight = oe_weight
         self.oe_margin = oe_margin
         self.max_epochs = max_epochs
@@ -194,11 +201,16 @@ class AutoEncoderDetector(FrameVectorDetector):
         flat = errors.reshape(-1, errors.shape[2])
         return self.mahalanobis_.anomaly_score(flat).reshape(errors.shape[:2]).mean(axis=1)
 
-    _consumes_outliers = True
+    @property
+    def _consumes_outliers(self):
+        return self.outlier_exposure
 
-    def _fit(self, X, y, section, domain, outlier):
-        outliers, X = X[outlier], self._rows(X, np.flatnonzero(~outlier))
-        domain = domain[~outlier]
+    def _fit(self, X, y, section, domain, outlier=None):
+        if outlier is not None:  # outlier_exposure=True: the base passes every row and the mask
+            outliers, X = X[outlier], self._rows(X, np.flatnonzero(~outlier))
+            domain = domain[~outlier]
+        else:
+            outliers = X[:0]
         vectors = stack_frames(X, self.n_frames)
         flat = vectors.reshape(-1, vectors.shape[2])
         is_outlier = np.zeros(len(flat), dtype=np.float32)

@@ -121,7 +121,16 @@ class GroupMADEDetector(FrameVectorDetector):
         **{
             k: v
             for k, v in AutoEncoderDetector._parameter_constraints.items()
-            if k not in ("hidden", "n_hidden", "bottleneck", "scoring", "oe_weight", "oe_margin")
+            if k
+            not in (
+                "hidden",
+                "n_hidden",
+                "bottleneck",
+                "scoring",
+                "outlier_exposure",
+                "oe_weight",
+                "oe_margin",
+            )
         },
         "n_frames": [Interval(Integral, 2, None, closed="left")],
         "hidden": [tuple],

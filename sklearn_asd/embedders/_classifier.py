@@ -147,7 +147,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     Outlier exposure: rows marked by the fit-time metadata ``outlier=True`` (clips of other
     machine types, featurized by the same pipeline) are trained as one extra class,
-    ``"__outlier__"``; they are not augmented and not held out.
+    ``"__outlier__"`` (not augmented, not held out) when ``outlier_exposure`` says so; otherwise
+    they are left out.
 
     Parameters
     ----------
@@ -172,6 +173,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     augment : sampler, list of samplers or None, default=None
         Fit-time augmentations (``sklearn_asd.augment``), applied to the training clips only.
+    outlier_exposure : bool or "auto", default="auto"
+        Train the outlier rows as a class: always (True), never (False), or only when the normal
+        clips hold a single class (``"auto"``: first-shot, where the other machines give the
+        classifier something to tell this machine from).
     target : {"y", "machine"}, default="y"
         The auxiliary task: ``"y"`` tells the classes of ``y`` apart; ``"machine"`` makes every
         normal clip one class, ``"machine"``, to be told from the outlier rows (Kazakova et al.'s
@@ -219,6 +224,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         Clip-level accuracy of the auxiliary classification on the held-out normal clips after
         the last epoch (``None`` when nothing was held out).
     n_validation_clips_ : int
+    outlier_exposure_ : bool
+        Whether outlier rows were trained on.
     embedding_dim_ : int
         Size of one patch embedding (``transform`` gives twice that for ``"mean+std"``).
 
@@ -246,6 +253,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
         "aggregate": [StrOptions({"mean", "std", "mean+std"})],
         "augment": "no_validation",
+        "outlier_exposure": ["boolean", StrOptions({"auto"})],
         "target": [StrOptions({"y", "machine"})],
         "pseudo_classes": [Interval(Integral, 2, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="left"), None],
@@ -272,6 +280,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         patch_hop=8,
         aggregate="mean",
         augment=None,
+        outlier_exposure="auto",
         target="y",
         pseudo_classes=4,
         validation_fraction=0.1,
@@ -294,6 +303,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.patch_hop = patch_hop
         self.aggregate = aggregate
         self.augment = augment
+        self.outlier_exposure = outlier_exposure
         self.target = target
         self.pseudo_classes = pseudo_classes
         self.validation_fraction = validation_fraction
@@ -441,8 +451,12 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = self._check_clips(X, reset=True)
         mask = check_outlier_mask(outlier, X.shape[0], caller=type(self).__name__)
-        outliers, X = X[mask], X[~mask]
-        y = self._labels(X, np.asarray(y, dtype=object)[~mask], len(outliers))
+        outliers, X, y = X[mask], X[~mask], np.asarray(y, dtype=object)[~mask]
+        use = self.outlier_exposure is True or (self.outlier_exposure == "auto" and len(np.unique(y)) < 2)
+        if not use:
+            outliers = outliers[:0]
+        self.outlier_exposure_ = bool(len(outliers))
+        y = self._labels(X, y, len(outliers))
         self.base_classes_ = np.unique(y)
         if len(self.base_classes_) < 2 and not len(outliers):
             raise ValueError(

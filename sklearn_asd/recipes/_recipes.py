@@ -197,7 +197,12 @@ def kazakova2022(*, fast=False, random_state=0):
     return Pipeline(
         [
             ("logmel", _logmel(log="dcase")),
-            ("ae", AutoEncoderDetector(max_epochs=_cpu(fast, 100, 20), random_state=random_state)),
+            (
+                "ae",
+                AutoEncoderDetector(
+                    outlier_exposure=True, max_epochs=_cpu(fast, 100, 20), random_state=random_state
+                ),
+            ),
         ]
     )
 
@@ -220,6 +225,7 @@ def kazakova2022_classifier(*, fast=False, random_state=0):
         "stftimage",
         module_params={"width_mult": _cpu(fast, 1.0, 0.5), "size": _cpu(fast, (320, 320), (160, 160))},
         target="machine",
+        outlier_exposure=True,
         augment=augment,
         max_epochs=_cpu(fast, 20, 3),
         lr=1e-3 if fast else 1e-4,

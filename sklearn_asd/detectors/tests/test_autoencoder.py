@@ -91,7 +91,11 @@ def test_outlier_exposure_pushes_other_machines_away():
     other = (-2.0 + 0.25 * np.arange(16)[:, None] + rng.normal(0, 0.3, size=(24, 16, 20))).astype(np.float32)
     plain = AutoEncoderDetector(**FAST).fit(S)
     mask = np.r_[np.zeros(len(S), bool), np.ones(len(other), bool)]
-    exposed = AutoEncoderDetector(oe_margin=5.0, **FAST).fit(np.concatenate([S, other]), outlier=mask)
+    exposed = AutoEncoderDetector(outlier_exposure=True, oe_margin=5.0, **FAST)
+    exposed.fit(np.concatenate([S, other]), outlier=mask)
+    # the baseline (outlier_exposure=False) leaves the outlier rows out: the plain model exactly
+    baseline = AutoEncoderDetector(**FAST).fit(np.concatenate([S, other]), outlier=mask)
+    np.testing.assert_array_equal(baseline.anomaly_score(S), plain.anomaly_score(S))
     assert exposed.train_anomaly_scores_.shape == (len(S),)  # the normal rows' scores
     held_out = (-2.0 + 0.25 * np.arange(16)[:, None] + rng.normal(0, 0.3, size=(6, 16, 20))).astype(
         np.float32

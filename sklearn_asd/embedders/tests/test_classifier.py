@@ -126,6 +126,13 @@ def test_augmentation_outliers_and_soft_labels():
         outlier=np.r_[np.zeros(len(X), bool), np.ones(4, bool)],
     )
     assert list(oe.classes_) == ["section_00", OUTLIER_CLASS] and list(oe.base_classes_) == ["section_00"]
+    # "auto": several classes learn without the other machine; True adds it
+    XO = np.concatenate([X, other_machine])
+    yO, maskO = np.r_[y, ["fan"] * 4], np.r_[np.zeros(len(X), bool), np.ones(4, bool)]
+    auto = ClassifierEmbedder(random_state=0, **TINY).fit(XO, yO, outlier=maskO)
+    assert OUTLIER_CLASS not in list(auto.classes_) and not auto.outlier_exposure_
+    always = ClassifierEmbedder(outlier_exposure=True, random_state=0, **TINY).fit(XO, yO, outlier=maskO)
+    assert list(always.classes_)[-1] == OUTLIER_CLASS and always.outlier_exposure_
 
 
 def test_other_backbones():
