@@ -14,8 +14,8 @@ from . import __version__
 from .datasets import class_labels, load_dcase, make_machine_sounds, with_outliers
 from .detectors import KNNDetector
 from .features import LogMel, Pool
-from .metrics import dcase_report, read_submission, write_submission
-from .utils import DOMAINS, anomaly_score
+from .metrics import dcase_protocol, dcase_report, read_submission, write_submission
+from .utils import anomaly_score
 
 
 def demo_pipeline(n_neighbors=1):
@@ -238,7 +238,7 @@ def _evaluate(args):
         raise ValueError(
             f"{missing.size} clip(s) have no score, e.g. {Path(data.filenames[missing[0]]).name}."
         )
-    protocol = "2021" if set(data.domain) <= set(DOMAINS) and "section" in data.section[0] else "2020"
+    protocol = dcase_protocol(data.section, data.domain)
     print(dcase_report(data.anomaly, scores, section=data.section, domain=data.domain, protocol=protocol))
     if args.plots:
         threshold = _threshold_from_decisions(args, by_name, scores)

@@ -152,6 +152,26 @@ def _official(rows, protocol):
     return float(hmean(np.maximum(values, sys.float_info.epsilon)))
 
 
+def dcase_protocol(section, domain=None):
+    """The evaluation protocol of a data set from its metadata: ``"2021"`` or ``"2020"``.
+
+    DCASE 2021-2024 data have sections (``"section_00"``) and every clip a source or target
+    domain: ``"2021"``. DCASE 2020 and MIMII have machine IDs and one domain: ``"2020"``.
+
+    Examples
+    --------
+    >>> from sklearn_asd.metrics import dcase_protocol
+    >>> dcase_protocol(["section_00", "section_00"], ["source", "target"]), dcase_protocol(["id_00"])
+    ('2021', '2020')
+    """
+    section = np.asarray(section, dtype=object)
+    if domain is None or not len(section):
+        return "2020"
+    domains_known = set(np.asarray(domain, dtype=object).tolist()) <= set(DOMAINS)
+    sections = all(str(s).startswith("section_") for s in section)
+    return "2021" if domains_known and sections else "2020"
+
+
 def dcase_score(anomaly, score, *, section, domain=None, max_fpr=0.1, protocol="2021"):
     """The official DCASE Task 2 score of anomaly scores.
 
