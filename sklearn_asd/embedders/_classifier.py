@@ -366,8 +366,6 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         y = np.asarray(y, dtype=object)
         if y.ndim != 1:
             raise ValueError(f"{type(self).__name__} takes one class per clip, y of shape {y.shape}.")
-        if self.target == "machine":
-            y = np.full(len(y), "machine", dtype=object)
         labels = np.unique(y)
         if len(labels) > 1 or n_outliers:
             return y
@@ -452,6 +450,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         X = self._check_clips(X, reset=True)
         mask = check_outlier_mask(outlier, X.shape[0], caller=type(self).__name__)
         outliers, X, y = X[mask], X[~mask], np.asarray(y, dtype=object)[~mask]
+        if self.target == "machine":
+            y = np.full(len(y), "machine", dtype=object)
         use = self.outlier_exposure is True or (self.outlier_exposure == "auto" and len(np.unique(y)) < 2)
         if not use:
             outliers = outliers[:0]
@@ -467,11 +467,6 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         train, valid = self._split_validation(y)
         self.n_validation_clips_ = len(valid)
         X_train, targets, self.classes_ = self._targets(X[train], y[train], outliers)
-        missing = set(self.base_classes_) - set(self.classes_)
-        if missing:
-            raise ValueError(
-                f"classes {sorted(missing)} have no training clip left after the validation split."
-            )
         callbacks = list(self.callbacks or [])
         if len(valid):
             callbacks.append(("valid_acc", ClipAccuracy(X[valid], _encode(self.classes_, y[valid]), self)))
