@@ -249,6 +249,7 @@ def main(argv=None):
     )
     print(header)
     print("-" * len(header), flush=True)
+    synthetic_rows = []
     for data_name, load in datasets():
         if args.data and not any(word.lower() in data_name.lower() for word in args.data):
             continue
@@ -261,6 +262,8 @@ def main(argv=None):
             if args.models and not any(word.lower() in name.lower() for word in args.models):
                 continue
             row = evaluate(name, model, train, test)
+            if data_name.startswith("synthetic"):
+                synthetic_rows.append(row)
             kinds = " ".join(f"{k[:6]}={v:.2f}" for k, v in row["kinds"].items())
             print(
                 f"{data_name:28s}{name:24s}"
@@ -268,6 +271,21 @@ def main(argv=None):
                 + f"{row['fit s']:8.1f}  {kinds}",
                 flush=True,
             )
+    if len(args.seeds) > 1 and synthetic_rows:
+        print(f"\nsynthetic machines, mean (sd) over {len(args.seeds)} seeds")
+        for name, stats in seed_summary(synthetic_rows, columns).items():
+            print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
+
+
+def seed_summary(rows, columns):
+    """Mean and standard deviation over seeds of each model's numbers: {model: [(mean, sd)]}."""
+    by_model = {}
+    for row in rows:
+        by_model.setdefault(row["model"], []).append([row[c] for c in columns])
+    return {
+        name: [(float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0) for v in zip(*values)]
+        for name, values in by_model.items()
+    }
 
 
 if __name__ == "__main__":

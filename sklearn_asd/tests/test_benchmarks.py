@@ -35,3 +35,20 @@ def test_run_all_runs_a_benchmark_and_reports_the_machine():
     ).stdout
     assert out.startswith("machine: ") and "cores" in out
     assert "ratio" in out and "=== synthetic:" in out
+
+
+def test_accuracy_summary_is_mean_and_sd_over_seeds():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run_accuracy
+    finally:
+        sys.path.pop(0)
+    rows = [
+        {"model": "knn", "official": 0.8, "AUC src": 0.9},
+        {"model": "knn", "official": 0.9, "AUC src": 0.7},
+        {"model": "ae", "official": 0.6, "AUC src": 0.6},
+    ]
+    summary = run_accuracy.seed_summary(rows, ("official", "AUC src"))
+    assert summary["knn"][0] == pytest.approx((0.85, 0.0707107), rel=1e-5)
+    assert summary["knn"][1] == pytest.approx((0.8, 0.1414214), rel=1e-5)
+    assert summary["ae"] == [(0.6, 0.0), (0.6, 0.0)]  # one seed: no spread
