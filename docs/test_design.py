@@ -33,9 +33,9 @@ def test_design_page_runs():
 
 @pytest.mark.slow
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the quick start writes model.joblib
+    monkeypatch.chdir(tmp_path)  # the quick start writes model.asd
     namespace = run_page(ROOT / "README.md")
-    assert (tmp_path / "model.joblib").is_file()
+    assert (tmp_path / "model.asd").is_file()
     assert len(namespace["search"].cv_results_["params"]) == 3
 
 

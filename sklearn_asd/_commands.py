@@ -61,8 +61,8 @@ def _demo(args):
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, out)
-    reloaded = joblib.load(out)
+    _save_model(out, model)
+    reloaded = _load_model(out)["model"]
     again = anomaly_score(reloaded, test.X, section=test.section, domain=test.domain)
     if not np.array_equal(scores, again):
         print("error: the reloaded model scores differently", file=sys.stderr)
@@ -74,24 +74,53 @@ def _demo(args):
 MODEL_FORMAT = "sklearn-asd model"
 
 
-def _load_model(path):
-    """The payload written by ``fit``; refuses files of another format or version."""
+def _save_model(out, model, pickle=False, **metadata):
+    """Write ``model`` with its metadata: the safe format (:mod:`sklearn_asd.io`), or joblib."""
+    metadata = {"format": MODEL_FORMAT, "version": __version__, **metadata}
+    if pickle:
+        joblib.dump({**metadata, "model": model}, out)
+    else:
+        from . import io
+
+        io.dump(model, out, metadata=metadata)
+
+
+def _is_safe_file(path):
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def _load_model(path, allow_pickle=False, trusted=None):
+    """The payload written by ``fit`` (``model`` and its metadata); refuses files of another format
+    or version, pickles unless ``allow_pickle``, and types outside ``trusted`` in safe files."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist.")
-    try:
-        payload = joblib.load(path)
-    except Exception as exc:  # truncated, empty or foreign files fail in many ways inside pickle
+    if _is_safe_file(path):
+        from . import io
+
+        model, payload = io.load(path, trusted=trusted, with_metadata=True)
+        payload = {**payload, "model": model}
+    elif not allow_pickle:
         raise ValueError(
-            f"{path} is not a readable model file ({type(exc).__name__}: {exc}); was it written by "
-            "'sklearn-asd fit' and copied whole?"
-        ) from None
+            f"{path} is not a safe model file; if it is a joblib file, loading it runs code stored in it: "
+            "pass --allow-pickle only for a file you wrote yourself or fully trust."
+        )
+    else:
+        try:
+            payload = joblib.load(path)
+        except Exception as exc:  # truncated, empty or foreign files fail in many ways inside pickle
+            raise ValueError(
+                f"{path} is not a readable model file ({type(exc).__name__}: {exc}); was it written by "
+                "'sklearn-asd fit' and copied whole?"
+            ) from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path} is not a model written by 'sklearn-asd fit'.")
     if payload["version"] != __version__:
         raise ValueError(
             f"{path} was written by sklearn-asd {payload['version']}; this is {__version__}: refit it "
-            "with this version (pickled estimators are not portable across versions)."
+            "with this version (fitted estimators are not portable across versions)."
         )
     return payload
 
@@ -188,23 +217,13 @@ def _fit(args):
         model.fit(train.X, classes, section=train.section, domain=train.domain, outlier=outlier)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(
-        {
-            "format": MODEL_FORMAT,
-            "version": __version__,
-            "recipe": args.recipe,
-            "machine": args.machine,
-            "duration": duration,
-            "model": model,
-        },
-        out,
-    )
+    _save_model(out, model, pickle=args.pickle, recipe=args.recipe, machine=args.machine, duration=duration)
     print(f"fitted in {time.perf_counter() - t0:.1f} s; model saved to {out}")
     return 0
 
 
 def _score(args):
-    payload = _load_model(args.model)
+    payload = _load_model(args.model, args.allow_pickle, args.trust)
     channel = _channel(args.channel)
     data = load_dcase(
         args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs, channel=channel
@@ -242,7 +261,7 @@ def _evaluate(args):
     print(dcase_report(data.anomaly, scores, section=data.section, domain=data.domain, protocol=protocol))
     if args.plots:
         threshold = _threshold_from_decisions(args, by_name, scores)
-        payload = _load_model(args.model) if args.model else None
+        payload = _load_model(args.model, args.allow_pickle, args.trust) if args.model else None
         written = _write_plots(Path(args.plots), args, data, scores, threshold, payload, protocol)
         print(f"\nplots: {', '.join(written)} in {args.plots}")
     return 0

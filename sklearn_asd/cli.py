@@ -31,6 +31,22 @@ def __getattr__(name):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
+def add_trust_options(command):
+    """The options that say how far to trust a model file."""
+    command.add_argument(
+        "--trust",
+        nargs="*",
+        metavar="TYPE",
+        help="further types a safe model file may hold (the load error names them; trust only a file "
+        "whose author you trust)",
+    )
+    command.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read a joblib model file written with 'fit --pickle' (loading it runs code stored in it)",
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-asd", description="Anomalous sound detection for machine condition monitoring."
@@ -65,20 +81,31 @@ def build_parser():
     demo.add_argument("--severity", type=float, default=0.3, help="anomaly strength in (0, 1] (default 0.3)")
     demo.add_argument("--neighbors", type=int, default=1, help="k of the kNN detector (default 1)")
     demo.add_argument("--random-state", type=int, default=0, help="seed of the data (default 0)")
-    demo.add_argument("--out", default="sklearn_asd_demo.joblib", help="where to save the fitted model")
+    demo.add_argument(
+        "--out", default="sklearn_asd_demo.asd", help="where to save the fitted model (safe format)"
+    )
     demo.set_defaults(func="_demo")
 
     fit = command(
         "fit",
         "fit a recipe on the training clips of one machine type",
-        "sklearn-asd fit --data dev_data --machine fan --recipe dcase_autoencoder --out fan.joblib",
+        "sklearn-asd fit --data dev_data --machine fan --recipe dcase_autoencoder --out fan.asd",
     )
     fit.add_argument("--data", required=True, help=data_help)
     fit.add_argument("--machine", required=True, help=machine_help)
     fit.add_argument(
         "--recipe", required=True, choices=RECIPE_NAMES, help="the system to fit (see 'recipes')"
     )
-    fit.add_argument("--out", required=True, help="model file to write (.joblib)")
+    fit.add_argument(
+        "--out",
+        required=True,
+        help="model file to write: the safe format (sklearn_asd.io, no code runs on loading it; .asd)",
+    )
+    fit.add_argument(
+        "--pickle",
+        action="store_true",
+        help="write a joblib pickle instead of the safe format (only for yourself: loading runs code)",
+    )
     fit.add_argument(
         "--outliers",
         nargs="*",
@@ -106,9 +133,10 @@ def build_parser():
     score = command(
         "score",
         "write the official anomaly score and decision files",
-        "sklearn-asd score fan.joblib --data dev_data --machine fan --out scores/",
+        "sklearn-asd score fan.asd --data dev_data --machine fan --out scores/",
     )
     score.add_argument("model", help="model file written by 'fit'")
+    add_trust_options(score)
     score.add_argument("--data", required=True, help=data_help)
     score.add_argument("--machine", required=True, help=machine_help)
     score.add_argument(
@@ -138,6 +166,7 @@ def build_parser():
     evaluate.add_argument(
         "--model", help="with --plots: the model file, for a t-SNE map of its embeddings and training curves"
     )
+    add_trust_options(evaluate)
     evaluate.set_defaults(func="_evaluate")
 
     recipes = command("recipes", "list the recipes", "sklearn-asd recipes")

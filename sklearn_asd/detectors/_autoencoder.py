@@ -10,11 +10,13 @@ from torch import nn
 
 from ..features._framing import stack_frames
 from ..nn._training import AutocastMixin
+from ..utils._persistence import safe_to_load
 from ._base import BaseDetector
 from ._mahalanobis import MahalanobisDetector
 from ._neural import FrameVectorDetector
 
 
+@safe_to_load
 def dense_autoencoder(n_inputs, hidden=128, n_hidden=4, bottleneck=8):
     """The DCASE 2020-2023 baseline's network: n_hidden x (Dense hidden, BN, ReLU), bottleneck, mirror."""
 
@@ -221,7 +223,15 @@ class AutoEncoderDetector(FrameVectorDetector):
             is_outlier = np.concatenate([is_outlier, np.ones(len(out), dtype=np.float32)])
         self._train(
             ReconstructionNet,
-            lambda: dense_autoencoder(flat.shape[1], self.hidden, self.n_hidden, self.bottleneck),
+            (
+                dense_autoencoder,
+                {
+                    "n_inputs": flat.shape[1],
+                    "hidden": self.hidden,
+                    "n_hidden": self.n_hidden,
+                    "bottleneck": self.bottleneck,
+                },
+            ),
             OutlierExposureLoss,
             flat,
             is_outlier,

@@ -19,6 +19,7 @@ from ..utils import (
     check_outlier_mask,
     routed_metadata,
 )
+from ..utils._threads import uses_torch_threads
 
 _DOMAINS = (*DOMAINS, UNKNOWN_DOMAIN)
 
@@ -149,6 +150,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     # False: members of meta-detectors (and an embedder's samplers) validate their own parameters,
     # as in scikit-learn's meta-estimators; an invalid member must not fit silently.
+    @uses_torch_threads
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, section=None, domain=None, outlier=None, **metadata):
         """Fit the detector on normal clips.
@@ -298,6 +300,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _anomaly_score(self, X, section, domain):
         """Anomaly scores (higher = more anomalous) of validated X."""
 
+    @uses_torch_threads
     def anomaly_score(self, X, section=None, domain=None, **metadata):
         """Anomaly score of each clip, higher = more anomalous (the DCASE sign).
 

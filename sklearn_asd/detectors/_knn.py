@@ -7,9 +7,11 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._persistence import safe_to_load
 from ._base import BaseDetector
 
 
+@safe_to_load
 class _CosineIndex:
     """Exact cosine k-nearest-neighbour search by blocked matrix products.
 

@@ -184,7 +184,7 @@ class GroupMADEDetector(FrameVectorDetector):
         flat = V.reshape(-1, V.shape[2]).astype(np.float32)
         self._train(
             DensityNet,
-            lambda: GroupMADE(self.n_frames, X.shape[1], self.hidden),
+            (GroupMADE, {"n_groups": self.n_frames, "group_size": X.shape[1], "hidden": self.hidden}),
             GaussianNLL,
             flat,
             np.zeros(len(flat), dtype=np.float32),

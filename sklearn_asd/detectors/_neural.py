@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array
 
-from ..nn._training import build_net
+from ..nn._training import build_net, net_spec
 from ._base import BaseDetector
 
 
@@ -32,21 +32,27 @@ class FrameVectorDetector(BaseDetector):
             raise ValueError(f"X has {S.shape[1]} bands, but {name} was fitted on {self.n_features_in_}.")
         return S
 
-    def _train(self, net_class, make_module, criterion, vectors, targets, **criterion_params):
-        """Fit ``net_`` (Adam, the detector's lr, epochs, batch size, device, seed) on the vectors."""
-        self.net_ = build_net(
+    def _train(self, net_class, module, criterion, vectors, targets, **criterion_params):
+        """Fit ``net_`` (Adam, the detector's lr, epochs, batch size, device, seed) on the vectors.
+
+        ``module``: (factory, kwargs) of the network; ``_net_spec`` keeps what rebuilds it.
+        """
+        self._net_spec = net_spec(
             net_class,
-            make_module,
+            *module,
             criterion,
+            batch_size=self.batch_size,
+            **{f"criterion__{k}": v for k, v in criterion_params.items()},
+        )
+        self.net_ = build_net(
+            self._net_spec,
             random_state=self.random_state,
             device=self.device,
             optimizer=torch.optim.Adam,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
             callbacks=self.callbacks,
             verbose=self.verbose,
-            **{f"criterion__{k}": v for k, v in criterion_params.items()},
         )
         self.net_.fit(vectors, targets)
         return self.net_

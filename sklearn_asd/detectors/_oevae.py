@@ -291,7 +291,7 @@ class OEVAE(FrameVectorDetector):
         segments = PatchDataset(S, torch.as_tensor(target), self.segment_frames, self.segment_frames)
         self._train(
             OEVAENetTrainer,
-            lambda: OEVAENet(self.latent_dim, self.n_domain),
+            (OEVAENet, {"latent_dim": self.latent_dim, "n_domain": self.n_domain}),
             OEVAELoss,
             segments,
             None,

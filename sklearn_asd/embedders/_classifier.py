@@ -28,8 +28,10 @@ from ..nn import (
     kl_divergence,
     soft_cross_entropy,
 )
-from ..nn._training import AutocastMixin, PatchDataset, build_net
+from ..nn._training import AutocastMixin, PatchDataset, build_net, net_spec
 from ..utils import check_outlier_mask
+from ..utils._persistence import safe_to_load
+from ..utils._threads import uses_torch_threads
 
 OUTLIER_CLASS = "__outlier__"
 _BACKBONES = {
@@ -104,6 +106,13 @@ class ClassifierModule(nn.Module):
 
     def embed(self, x):
         return self.backbone(x)
+
+
+@safe_to_load
+def classifier_module(backbone, backbone_params, head, head_params, n_classes):
+    """``ClassifierModule(backbone(**backbone_params), <head>(embedding_dim, n_classes, **head_params))``."""
+    backbone = backbone(**backbone_params)
+    return ClassifierModule(backbone, _HEADS[head](backbone.embedding_dim, n_classes, **head_params))
 
 
 class SoftTargetLoss(nn.Module):
@@ -418,19 +427,25 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             targets = torch.as_tensor(_encode(classes, y), dtype=torch.long)
         return X, targets, classes
 
-    def _build_module(self, X, n_classes):
+    def _module_kwargs(self, X, n_classes):
+        """The keyword arguments of :func:`classifier_module` for clips ``X`` and ``n_classes``."""
         params = dict(self.module_params or {})
         backbone_class = self._backbone_class()
         if backbone_class is MobileFaceNet:
             params.setdefault("input_shape", (X.shape[1], self._patch_frames() or X.shape[2]))
         if issubclass(backbone_class, _WAVEFORM_BACKBONES):
             params.setdefault("n_samples", X.shape[1])
-        backbone = backbone_class(**params)
-        head = _HEADS[self.head](backbone.embedding_dim, n_classes, **(self.head_params or {}))
-        return ClassifierModule(backbone, head)
+        return {
+            "backbone": backbone_class,
+            "backbone_params": params,
+            "head": self.head,
+            "head_params": dict(self.head_params or {}),
+            "n_classes": n_classes,
+        }
 
     # False: members of meta-detectors (and an embedder's samplers) validate their own parameters,
     # as in scikit-learn's meta-estimators; an invalid member must not fit silently.
+    @uses_torch_threads
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, outlier=None):
         """Train the network to classify the training clips' classes ``y``.
@@ -471,18 +486,22 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         if len(valid):
             callbacks.append(("valid_acc", ClipAccuracy(X[valid], _encode(self.classes_, y[valid]), self)))
         loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")
-        self.net_ = build_net(
+        self._net_spec = net_spec(
             PatchNet,
-            lambda: self._build_module(X_train, len(self.classes_)),
+            classifier_module,
+            self._module_kwargs(X_train, len(self.classes_)),
             SoftTargetLoss,
+            criterion__kind=loss,
+            batch_size=self.batch_size,
+        )
+        self.net_ = build_net(
+            self._net_spec,
             random_state=self.random_state,
             device=self.device,
             mixed_precision=self.mixed_precision,
-            criterion__kind=loss,
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
             callbacks=callbacks or None,
             verbose=self.verbose,
         )
@@ -496,6 +515,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
 
+    @uses_torch_threads
     def _patch_outputs(self, X, fn):
         """``fn(module, batch)`` over every patch, as (n_clips, n_patches, ...)."""
         check_is_fitted(self)

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from ..datasets import ClipFiles
 from ..utils import resolve_device  # noqa: F401  (re-exported for the feature steps)
+from ..utils._persistence import safe_to_load
 
 
 @functools.lru_cache(maxsize=32)
@@ -61,6 +62,7 @@ def frame_spectra_torch(x, n_fft, hop_length, window, center, device):
     return torch.fft.rfft(frames, dim=-1)
 
 
+@safe_to_load
 class BandedProduct:
     """``P @ W.T`` for a filterbank ``W`` (n_out, n_in) whose rows cover narrow ranges of ``n_in``.
 

@@ -24,8 +24,25 @@ class AutocastMixin:
             return super().infer(x, **fit_params).float()
 
 
-def build_net(net_class, make_module, criterion, *, random_state, device, mixed_precision="auto", **params):
-    """A skorch net of ``net_class`` around ``make_module()``, built after seeding torch.
+def net_spec(net_class, factory, module_kwargs, criterion, **params):
+    """What rebuilds a trained net for inference: plain data and importable names, no tensors.
+
+    ``factory(**module_kwargs)`` makes the module (a top-level class or function, so that the
+    safe model format of :mod:`sklearn_asd.io` can name it); ``params`` are the net's
+    settings that scoring needs (``batch_size``, ``criterion__*``). Estimators keep it as
+    ``_net_spec`` beside ``net_``.
+    """
+    return {
+        "net_class": net_class,
+        "factory": factory,
+        "module_kwargs": dict(module_kwargs),
+        "criterion": criterion,
+        "params": dict(params),
+    }
+
+
+def build_net(spec, *, random_state, device, mixed_precision="auto", **params):
+    """A skorch net from a :func:`net_spec`, built after seeding torch; ``params``: training settings.
 
     The weights and the shuffle of the training batches follow ``random_state``.
 
@@ -34,23 +51,38 @@ def build_net(net_class, make_module, criterion, *, random_state, device, mixed_
     """
     if random_state is not None:
         torch.manual_seed(random_state)
-    module = make_module()
+    module = spec["factory"](**spec["module_kwargs"])
     generator = torch.Generator()
     if random_state is not None:
         generator.manual_seed(random_state)
     device = resolve_device(device)
     if mixed_precision == "auto":
         mixed_precision = device.startswith("cuda")
-    return net_class(
+    return spec["net_class"](
         module=module,
-        criterion=criterion,
+        criterion=spec["criterion"],
         device=device,
         mixed_precision=mixed_precision,
         train_split=None,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
+        **spec["params"],
         **params,
     )
+
+
+def rebuild_net(spec, device="auto"):
+    """An initialized net of a :func:`net_spec` with fresh weights, on ``device``: to load state into."""
+    device = resolve_device(device)
+    net = spec["net_class"](
+        module=spec["factory"](**spec["module_kwargs"]),
+        criterion=spec["criterion"],
+        device=device,
+        mixed_precision=device.startswith("cuda"),
+        train_split=None,
+        **spec["params"],
+    )
+    return net.initialize()
 
 
 class PatchDataset(torch.utils.data.Dataset):

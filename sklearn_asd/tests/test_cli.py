@@ -2,13 +2,14 @@ import joblib
 import numpy as np
 import pytest
 
+from sklearn_asd import io
 from sklearn_asd.cli import main
 from sklearn_asd.datasets import make_machine_sounds
 from sklearn_asd.utils import anomaly_score
 
 
 def test_demo_fits_reports_and_saves(tmp_path, capsys):
-    out = tmp_path / "models" / "demo.joblib"
+    out = tmp_path / "models" / "demo.asd"
     code = main(
         ["demo", "--sections", "2", "--n-train", "12", "--n-test", "4", "--duration", "1", "--out", str(out)]
     )
@@ -17,8 +18,8 @@ def test_demo_fits_reports_and_saves(tmp_path, capsys):
     assert "section_00" in text and "section_01" in text
     assert "AUC (source)" in text and "pAUC" in text and "official score (2021)" in text
     assert "identical scores" in text
-    # the saved model scores new clips of the same machine
-    model = joblib.load(out)
+    # the saved model (safe format) scores new clips of the same machine
+    model = io.load(out, with_metadata=True)[0]
     test = make_machine_sounds(n_sections=2, n_normal=2, duration=1.0, random_state=0)
     scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
     assert scores.shape == (len(test.X),) and np.all(np.isfinite(scores))
@@ -40,7 +41,7 @@ def test_recipes_lists_every_recipe(capsys):
 
 def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsys):
     root = str(shared_data / "dcase2023_valve")
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.asd"
     assert (
         main(
             [
@@ -182,7 +183,11 @@ def test_cli_errors(shared_data, tmp_path, capsys):
     assert "pass --giri-machine" in capsys.readouterr().err
     old = tmp_path / "old.joblib"
     joblib.dump({"format": "sklearn-asd model", "version": "0.0.1", "model": None}, old)
-    assert main(["score", str(old), "--data", root, "--machine", "valve", "--out", str(tmp_path / "s")]) == 2
+    score = ["--data", root, "--machine", "valve", "--out", str(tmp_path / "s")]
+    assert main(["score", str(old), *score]) == 2
+    err = capsys.readouterr().err
+    assert "is not a safe model file" in err and "--allow-pickle" in err
+    assert main(["score", str(old), *score, "--allow-pickle"]) == 2
     assert "written by sklearn-asd 0.0.1" in capsys.readouterr().err
     joblib.dump([1, 2, 3], tmp_path / "other.joblib")
     assert (
@@ -196,6 +201,7 @@ def test_cli_errors(shared_data, tmp_path, capsys):
                 "valve",
                 "--out",
                 str(tmp_path / "s"),
+                "--allow-pickle",
             ]
         )
         == 2
@@ -227,16 +233,17 @@ def test_training_classes_are_section_x_attributes_for_one_section(shared_data):
 
 def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
     root = str(shared_data / "dcase2023_dev_samples")
-    out = tmp_path / "m.joblib"
+    out = tmp_path / "m.asd"
     args = ["fit", "--data", root, "--machine", "ToyCar", "--recipe", "dcase_mobilenetv2", "--fast"]
     assert main([*args, "--device", "cpu", "--out", str(out)]) == 0
-    model = joblib.load(out)["model"]
+    model = io.load(out)
     assert {k: v for k, v in model.get_params().items() if k.endswith("device")} == {
         "logmel__device": "cpu",
         "score__estimator__device": "cpu",
     }
     # one section without attributes: first-shot power pseudo-classes instead of an error
-    assert main([*args, "--classes", "section", "--out", str(out)]) == 0
+    # --pickle writes joblib, which score reads only with --allow-pickle
+    assert main([*args, "--classes", "section", "--pickle", "--out", str(out)]) == 0
     embedder = joblib.load(out)["model"][-1].estimator_
     assert all(c.startswith("section_00|power=") for c in embedder.base_classes_)
 
@@ -286,6 +293,9 @@ def test_model_files_that_are_not_models_say_so(shared_data, tmp_path, capsys):
         path = tmp_path / f"{name}.joblib"
         args = ["score", str(path), "--data", root, "--machine", "valve", "--out", str(tmp_path / "s")]
         assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"{path} is not a safe model file" in err and len(err.strip().splitlines()) == 1
+        assert main([*args, "--allow-pickle"]) == 2
         err = capsys.readouterr().err
         assert f"{path} is not a readable model file" in err and len(err.strip().splitlines()) == 1
 
