@@ -173,7 +173,7 @@ def test_kmeans_cosine_errors(data):
 def test_domain_aware_routes_by_domain(data):
     X, section, domain, X_test, sec_test, dom_test = data
     det = DomainAwareDetector(
-        LOFDetector(n_neighbors=4, per_section=True), KNNDetector(per_section=True)
+        LOFDetector(n_neighbors=4, per_section=True), KNNDetector(per_section=True), standardize=False
     ).fit(X, section=section, domain=domain)
     src_ref = LOFDetector(n_neighbors=4, per_section=True).fit(
         X[domain == "source"], section=section[domain == "source"]
@@ -188,6 +188,44 @@ def test_domain_aware_routes_by_domain(data):
     np.testing.assert_allclose(train[domain == "target"], tgt_ref.train_anomaly_scores_[domain == "target"])
     with pytest.raises(ValueError, match="domain 'unknown'"):
         det.anomaly_score(X_test[:1], section=sec_test[:1], domain=["unknown"])
+
+    # standardized: each member's raw score z-scored by its training scores of its own domain
+    z = DomainAwareDetector(LOFDetector(n_neighbors=4, per_section=True), KNNDetector(per_section=True)).fit(
+        X, section=section, domain=domain
+    )
+    zs = z.anomaly_score(X_test, section=sec_test, domain=dom_test)
+    for sec in np.unique(sec_test):
+        for dom, ref, rows in (("source", src_ref, s), ("target", tgt_ref, t)):
+            train_rows = (section == sec) & (domain == dom)
+            fitted = ref.train_anomaly_scores_[
+                train_rows[domain == "source"] if dom == "source" else train_rows
+            ]
+            rows = rows & (sec_test == sec)
+            raw = ref.anomaly_score(X_test[rows], section=sec_test[rows])
+            np.testing.assert_allclose(zs[rows], (raw - fitted.mean()) / fitted.std())
+
+
+def test_domain_aware_puts_both_domains_on_one_scale():
+    """DCASE 2022-2024 rank source normals against target anomalies: the scales must agree."""
+    from sklearn_asd.metrics import roc_auc
+
+    rng = np.random.default_rng(0)
+    # small distances (features of small range): a kNN distance of about 0.01 against an LOF near 1
+    X = 0.01 * np.vstack([rng.normal(0, 1, (100, 4)), rng.normal(0, 1, (10, 4)) + [6, 0, 0, 0]])
+    domain = np.array(["source"] * 100 + ["target"] * 10)
+    source_normal = rng.normal(0, 1, (20, 4))
+    target_anomalous = rng.normal(0, 1, (20, 4)) + [6, 8, 0, 0]
+    X_test = 0.01 * np.vstack([source_normal, target_anomalous])
+    dom_test = np.array(["source"] * 20 + ["target"] * 20)
+    anomalous = np.r_[np.zeros(20), np.ones(20)]
+    aucs = {}
+    for standardize in (False, True):
+        det = DomainAwareDetector(
+            LOFDetector(n_neighbors=4), KNNDetector(metric="euclidean"), standardize=standardize
+        ).fit(X, domain=domain)
+        aucs[standardize] = roc_auc(anomalous, det.anomaly_score(X_test, domain=dom_test))
+    # raw: an LOF ratio near 1 against a distance near 0, the anomalies look normal
+    assert aucs[False] < 0.3 and aucs[True] > 0.9
 
 
 def test_domain_aware_accepts_sklearn_members(data):

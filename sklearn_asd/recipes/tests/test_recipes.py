@@ -5,6 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
+from sklearn_asd import io
 from sklearn_asd.augment import Mixup, SpectralWarp
 from sklearn_asd.augment._spectral import warp_frequency, warp_positions
 from sklearn_asd.datasets import make_machine_sounds
@@ -57,7 +58,7 @@ def test_every_recipe_builds_instantly_with_one_signature():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_every_recipe_fits_and_scores_with_the_contract(name, machine, routing):
+def test_every_recipe_fits_and_scores_with_the_contract(name, machine, routing, tmp_path):
     train, test, other = machine
     model = make_recipe(name, fast=True)
     if name in USES_OUTLIERS:
@@ -68,6 +69,12 @@ def test_every_recipe_fits_and_scores_with_the_contract(name, machine, routing):
     scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
     assert scores.shape == (len(test.X),) and np.all(np.isfinite(scores))
     assert model[-1].train_anomaly_scores_.shape == (len(train.X),)  # outlier rows are not scored
+    # the safe model file (what the CLI writes) scores exactly as the fitted recipe
+    io.dump(model, tmp_path / "m.asd")
+    reloaded = io.load(tmp_path / "m.asd")
+    np.testing.assert_array_equal(
+        anomaly_score(reloaded, test.X, section=test.section, domain=test.domain), scores
+    )
 
 
 @pytest.mark.slow
@@ -179,6 +186,9 @@ def test_morita_settings():
     assert (
         detect.source.n_neighbors == 4 and detect.target.n_neighbors == 1 and detect.target.metric == "cosine"
     )
+    assert detect.standardize  # one scale for source and target clips
+    fast = morita2021(fast=True)
+    assert (fast[0].n_fft, fast[1].patch_hop, fast[1].max_epochs) == (512, 64, 3)
 
 
 @pytest.mark.parametrize(("backbone", "aggregate"), [("mobilenetv2", "std"), ("mobilefacenet", "std")])
