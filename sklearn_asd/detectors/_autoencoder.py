@@ -9,7 +9,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..features._framing import stack_frames
-from ..nn._training import AutocastMixin
+from ..nn._training import AutocastMixin, predict_batches
 from ..utils._persistence import safe_to_load
 from ._base import BaseDetector
 from ._mahalanobis import MahalanobisDetector
@@ -194,7 +194,7 @@ class AutoEncoderDetector(FrameVectorDetector):
         """Error vectors (n_clips, n_vectors, D) of the clips' stacked frames."""
         V = stack_frames(S, self.n_frames)
         flat = V.reshape(-1, V.shape[2])
-        recon = self.net_.predict(flat)
+        recon = predict_batches(self.net_, flat)
         return (recon - flat).reshape(V.shape)
 
     def _clip_scores(self, errors):

@@ -10,7 +10,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..features._framing import stack_frames
-from ..nn._training import AutocastMixin
+from ..nn._training import AutocastMixin, predict_batches
 from ._autoencoder import AutoEncoderDetector
 from ._neural import FrameVectorDetector
 
@@ -171,7 +171,7 @@ class GroupMADEDetector(FrameVectorDetector):
     def _vector_nll(self, S):
         V = self._vectors(S)
         flat = torch.as_tensor(V.reshape(-1, V.shape[2]), dtype=torch.float32)
-        output = torch.as_tensor(self.net_.predict(flat.numpy()))
+        output = torch.as_tensor(predict_batches(self.net_, flat))
         return gaussian_nll(output, flat).numpy().reshape(V.shape[:2])
 
     def _fit(self, X, y, section, domain):

@@ -16,7 +16,6 @@ from ._spectral import (
     frame_spectra_torch,
     magnitude_power,
     n_frames,
-    power_spectrum_inplace,
     stft_window,
 )
 
@@ -172,11 +171,28 @@ class LogMel(ClipTransformer):
             return 20.0 / self.power * xp.log10(mel + sys.float_info.epsilon)
         return mel
 
+    def _log_inplace(self, mel):
+        """``_log`` of a float32 numpy array in its own memory, through the natural log.
+
+        float32 ``np.log`` runs 3x faster than ``np.log10`` here; ``10 log10 x = (10 / ln 10) ln x``
+        differs from it by < 1e-5 dB (benchmarks/bench_features.py checks librosa equality).
+        """
+        if self.log == "db":
+            np.maximum(mel, self.amin, out=mel)
+            scale = 10.0
+        elif self.log == "dcase":
+            mel += sys.float_info.epsilon
+            scale = 20.0 / self.power
+        else:
+            return mel
+        np.log(mel, out=mel)
+        mel *= np.float32(scale / np.log(10.0))
+        return mel
+
     def _compute_numpy(self, x):
         z = frame_spectra_numpy(x, self.n_fft, self.hop_length, self._window(), self.center)
-        spec = power_spectrum_inplace(z) if self.power == 2.0 else magnitude_power(z, self.power)
-        mel = self._mel_product(spec)  # (b, frames, n_mels)
-        return self._log(mel, np).transpose(0, 2, 1)
+        mel = self._mel_product(magnitude_power(z, self.power))  # (b, frames, n_mels)
+        return self._log_inplace(mel).transpose(0, 2, 1)
 
     def _compute_torch(self, x, device):
         import torch
