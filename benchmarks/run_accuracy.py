@@ -201,7 +201,9 @@ def main(argv=None):
     parser.add_argument("--oevae-epochs", type=int, default=5, help="OEVAE epochs (ResNet-18: slow on CPU)")
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="synthetic machines")
     parser.add_argument(
-        "--models", nargs="*", help="run only the models whose name contains one of these words"
+        "--models",
+        nargs="*",
+        help="run only these models: an exact name, or a word that names contain",
     )
     parser.add_argument("--recipes", action="store_true", help="every recipe, beside the pooled kNN")
     parser.add_argument(
@@ -259,7 +261,7 @@ def main(argv=None):
         else:
             candidates = models(args.epochs, args.oevae_epochs, 0)
         for name, model in candidates.items():
-            if args.models and not any(word.lower() in name.lower() for word in args.models):
+            if args.models and not any(selects(word, name, candidates) for word in args.models):
                 continue
             row = evaluate(name, model, train, test)
             if data_name.startswith("synthetic"):
@@ -275,6 +277,14 @@ def main(argv=None):
         print(f"\nsynthetic machines, mean (sd) over {len(args.seeds)} seeds")
         for name, stats in seed_summary(synthetic_rows, columns).items():
             print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
+
+
+def selects(word, name, names):
+    """Whether ``--models`` word selects model ``name``: the exact name when ``word`` is one of
+    ``names`` (``hai2024`` alone, not its parts), else any name that contains it."""
+    if any(word.lower() == n.lower() for n in names):
+        return word.lower() == name.lower()
+    return word.lower() in name.lower()
 
 
 def seed_summary(rows, columns):

@@ -12,6 +12,8 @@ RECIPE_NAMES = (
     "dcase_mobilenetv2",
     "giri2020",
     "hai2024",
+    "hai2024_dual_branch",
+    "hai2024_oevae",
     "kazakova2022",
     "kazakova2022_classifier",
     "morita2021",
@@ -110,7 +112,8 @@ def build_parser():
         "--outliers",
         nargs="*",
         help="other machine types of the same data root, trained as outlier exposure by the recipes "
-        "that use it (kazakova2022, kazakova2022_classifier, hai2024; the others leave them out)",
+        "that use it (kazakova2022, kazakova2022_classifier, hai2024, hai2024_oevae; the others "
+        "leave them out)",
     )
     fit.add_argument("--duration", type=float, help="crop or pad clips to this many seconds")
     fit.add_argument("--fast", action="store_true", help="the recipe's fast settings (few epochs)")

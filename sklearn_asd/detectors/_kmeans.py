@@ -27,7 +27,9 @@ class KMeansCosineDetector(BaseDetector):
     Parameters
     ----------
     n_clusters : int, default=16
-        k-means centres of the source-domain clips (of each section).
+        k-means centres of the source-domain clips (of each section). A section with no more
+        source clips than that keeps every source clip as a centre (what k-means would give),
+        scored leave-one-out like the target clips: first-shot sets have 10 clips.
     per_section : bool, default=False
         Centres per section.
     random_state : int, RandomState instance or None, default=None
@@ -96,19 +98,25 @@ class KMeansCosineDetector(BaseDetector):
 
         def fit_one(key, idx):
             src, tgt = idx[domain[idx] == "source"], idx[domain[idx] == "target"]
-            if len(src) < self.n_clusters:
+            if not len(src) or len(idx) < 2:
                 where = "" if key is None else f" of section {key!r}"
                 raise ValueError(
-                    f"KMeansCosineDetector(n_clusters={self.n_clusters}) needs at least {self.n_clusters} "
-                    f"source-domain training clips{where}, got {len(src)} sample(s)."
+                    f"KMeansCosineDetector needs source-domain clips and at least 2 training clips{where}, "
+                    f"got {len(src)} source and {len(tgt)} target clip(s) (n_samples = {len(idx)})."
                 )
-            km = KMeans(n_clusters=self.n_clusters, n_init=self.n_init, random_state=self.random_state)
-            km.fit(Xn[src])
-            centres = np.vstack([normalize(km.cluster_centers_), Xn[tgt]])
+            own = len(src) <= self.n_clusters  # every source clip is a centre
+            if own:
+                source_centres = Xn[src]
+            else:
+                km = KMeans(n_clusters=self.n_clusters, n_init=self.n_init, random_state=self.random_state)
+                source_centres = normalize(km.fit(Xn[src]).cluster_centers_)
+            centres = np.vstack([source_centres, Xn[tgt]])
             sim = Xn[idx] @ centres.T
-            # a target clip is one of the centres: leave it out of its own score
+            # a clip that is one of the centres is left out of its own score
             is_target = np.flatnonzero(domain[idx] == "target")
-            sim[is_target, self.n_clusters + np.arange(len(tgt))] = -np.inf
+            sim[is_target, len(source_centres) + np.arange(len(tgt))] = -np.inf
+            if own:
+                sim[np.flatnonzero(domain[idx] == "source"), np.arange(len(src))] = -np.inf
             return centres, 1.0 - sim.max(axis=1)
 
         self.models_, scores = self._fit_sections(X, section, self.per_section, fit_one)

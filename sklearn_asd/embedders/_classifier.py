@@ -17,6 +17,7 @@ from ..augment import as_sampler
 from ..nn import (
     AdaCos,
     ArcFace,
+    DualBranchNet,
     LinearHead,
     MobileFaceNet,
     MobileNetV2,
@@ -41,8 +42,9 @@ _BACKBONES = {
     "stgramnet": STgramNet,
     "sepstgramnet": SepSTgramNet,
     "stftimage": STFTImageNet,
+    "dualbranch": DualBranchNet,
 }
-_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet)
+_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet, DualBranchNet)
 _HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
 
 
@@ -164,7 +166,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     module : str or nn.Module class, default="mobilenetv2"
         ``"mobilenetv2"``, ``"resnet"``, ``"mobilefacenet"`` (spectrogram patches),
         ``"stgramnet"``, ``"sepstgramnet"``, ``"stftimage"`` (waveforms, whole clips: the
-        STFT image classifier of Kazakova et al.), or a backbone class
+        STFT image classifier of Kazakova et al.), ``"dualbranch"`` (waveforms: Hai et al.'s
+        spectrum + log-mel + phase network), or a backbone class
         whose instances map a batch of patches to (batch, ``embedding_dim``).
     module_params : dict or None, default=None
         Parameters of the backbone (e.g. ``{"width_mult": 0.5}``); MobileFaceNet's input

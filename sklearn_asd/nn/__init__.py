@@ -4,6 +4,7 @@ Plain ``torch.nn`` modules, written here (torchvision is not a dependency), so t
 backbone combines with any head in :mod:`sklearn_asd.embedders`.
 """
 
+from ._dualbranch import DualBranchNet
 from ._heads import AdaCos, ArcFace, LinearHead, SubClusterAdaCos, kl_divergence, soft_cross_entropy
 from ._image import STFTImageNet
 from ._mobilefacenet import MOBILEFACENET_SETTING, MobileFaceNet
@@ -15,6 +16,7 @@ __all__ = [
     "MOBILEFACENET_SETTING",
     "MOBILENETV2_SETTING",
     "AdaCos",
+    "DualBranchNet",
     "ArcFace",
     "LinearHead",
     "LogMelLayer",

@@ -52,3 +52,16 @@ def test_accuracy_summary_is_mean_and_sd_over_seeds():
     assert summary["knn"][0] == pytest.approx((0.85, 0.0707107), rel=1e-5)
     assert summary["knn"][1] == pytest.approx((0.8, 0.1414214), rel=1e-5)
     assert summary["ae"] == [(0.6, 0.0), (0.6, 0.0)]  # one seed: no spread
+
+
+def test_accuracy_model_selection_is_exact_for_a_full_name():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run_accuracy
+    finally:
+        sys.path.pop(0)
+    names = ["hai2024", "hai2024_dual_branch", "hai2024_oevae", "kazakova2022", "kazakova2022_classifier"]
+    picked = lambda word: [n for n in names if run_accuracy.selects(word, n, names)]  # noqa: E731
+    assert picked("hai2024") == ["hai2024"]
+    assert picked("kazakova") == ["kazakova2022", "kazakova2022_classifier"]
+    assert picked("dual") == ["hai2024_dual_branch"]

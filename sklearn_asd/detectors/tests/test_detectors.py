@@ -159,10 +159,27 @@ def test_kmeans_cosine_equals_direct_computation(data):
             assert det.train_anomaly_scores_[i] == pytest.approx(cdist(X[i : i + 1], others, "cosine").min())
 
 
+def test_kmeans_cosine_few_source_clips_are_their_own_centres(data):
+    X, section, domain, X_test, _, dom_test = data
+    src = np.flatnonzero(domain == "source")[:5]
+    tgt = np.flatnonzero(domain == "target")[:2]
+    rows = np.r_[src, tgt]
+    det = KMeansCosineDetector(n_clusters=16).fit(X[rows], domain=domain[rows])
+    Xn = X[rows] / np.linalg.norm(X[rows], axis=1, keepdims=True)
+    np.testing.assert_allclose(det.models_[None], Xn)  # every clip a centre, source first
+    # leave-one-out training scores: each clip against the other clips
+    sim = Xn @ Xn.T
+    np.fill_diagonal(sim, -np.inf)
+    np.testing.assert_allclose(det.train_anomaly_scores_, 1.0 - sim.max(axis=1))
+    scores = det.anomaly_score(X_test, domain=dom_test)
+    Tn = X_test / np.linalg.norm(X_test, axis=1, keepdims=True)
+    np.testing.assert_allclose(scores, 1.0 - (Tn @ Xn.T).max(axis=1))
+
+
 def test_kmeans_cosine_errors(data):
     X, section, domain, *_ = data
-    with pytest.raises(ValueError, match="at least 40 source-domain training clips"):
-        KMeansCosineDetector(n_clusters=40).fit(X[:30], domain=domain[:30])
+    with pytest.raises(ValueError, match="needs source-domain clips and at least 2 training clips"):
+        KMeansCosineDetector().fit(X[domain == "target"][:3], domain=domain[domain == "target"][:3])
     with pytest.raises(ValueError, match="domain 'unknown'"):
         KMeansCosineDetector(n_clusters=2).fit(X, domain=np.full(90, "unknown"))
 

@@ -10,6 +10,7 @@ from sklearn_asd.nn import (
     MOBILEFACENET_SETTING,
     AdaCos,
     ArcFace,
+    DualBranchNet,
     LinearHead,
     LogMelLayer,
     MobileFaceNet,
@@ -109,6 +110,21 @@ def test_stgram_family_shapes():
     assert sep(wave).shape == (2, 256)
     with pytest.raises(ValueError, match="waveforms of shape \\(batch, 16000\\)"):
         st(torch.randn(2, 8000))
+
+
+def test_dual_branch_net_branches_and_invariance_to_level():
+    wave = torch.randn(3, 16000)
+    net = DualBranchNet(16000, n_mels=32, branch_dim=16, embedding_dim=24).eval()
+    assert net(wave).shape == (3, 24) and net.embedding_dim == 24
+    # three branches (spectrum, log-mel, phase), PReLU activations, as Hai et al.'s model A
+    assert net.joint[1].in_features == 3 * 16
+    assert any(isinstance(m, torch.nn.PReLU) for m in net.spectrum.modules())
+    # the waveform is standardized first: a louder copy embeds the same
+    torch.testing.assert_close(net(10.0 * wave), net(wave), rtol=1e-3, atol=1e-3)
+    two = DualBranchNet(16000, n_mels=32, branch_dim=16, embedding_dim=24, phase=False).eval()
+    assert two.phase_branch is None and two(wave).shape == (3, 24)
+    # short clips: the spectrum branch's kernels shrink instead of failing
+    assert DualBranchNet(2000, n_mels=16, branch_dim=8).eval()(torch.randn(2, 2000)).shape == (2, 256)
 
 
 # ----------------------------------------------------------------------- heads and losses
