@@ -22,8 +22,9 @@ import subprocess
 import sys
 import time
 
-if "--active" in sys.argv:
-    os.environ["OMP_WAIT_POLICY"] = "ACTIVE"  # before sklearn_asd (and torch) load
+# What `import sklearn_asd` does when it comes before torch (here torch sorts first); --active:
+# GNU OpenMP's spinning default, to show the collapse. Read when torch loads: set it first.
+os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE" if "--active" in sys.argv else "PASSIVE")
 
 import numpy as np
 import sklearn
