@@ -21,6 +21,7 @@ from pathlib import Path
 
 import librosa
 import numpy as np
+from _timing import min_median
 
 from sklearn_asd.datasets import AudioReader, load_dcase, make_machine_sounds
 from sklearn_asd.features import LogMel
@@ -64,15 +65,6 @@ def best_time(fn, repeat):
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
-
-
-def min_median(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
 
 
 def fft_floor(X, batch_size=8, workers=None):

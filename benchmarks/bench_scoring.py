@@ -20,15 +20,14 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 
 # What `import sklearn_asd` does when it comes before torch (here torch sorts first); --active:
 # GNU OpenMP's spinning default, to show the collapse. Read when torch loads: set it first.
 os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE" if "--active" in sys.argv else "PASSIVE")
 
-import numpy as np
 import sklearn
 import torch
+from _timing import min_median
 
 import sklearn_asd
 from sklearn_asd.datasets import make_machine_sounds, with_outliers
@@ -93,15 +92,6 @@ class Recorder:
                 module.train(was)
 
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
-
-
 def busy_processes(n):
     code = "while True: pass"
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
@@ -140,14 +130,16 @@ def main(argv=None):
             for threads in (1, 2):
                 with sklearn_asd.config_context(torch_threads=threads):
                     model.decision_function(test.X, **meta)  # warm up
-                    full = timed(lambda m=model: m.decision_function(test.X, **meta), args.repeat)
+                    full = min_median(lambda m=model: m.decision_function(test.X, **meta), args.repeat)
                     # the steps before the first network (none: the network featurizes)
                     front = feature_steps(model)
-                    feats = timed(lambda f=front: f.transform(test.X), args.repeat) if front else (0.0, 0.0)
+                    feats = (
+                        min_median(lambda f=front: f.transform(test.X), args.repeat) if front else (0.0, 0.0)
+                    )
                     with Recorder(model) as rec:
                         model.decision_function(test.X, **meta)
                     torch.set_num_threads(threads)
-                    nets = timed(rec.replay, args.repeat)
+                    nets = min_median(rec.replay, args.repeat)
                     floor = (feats[0] + nets[0], feats[1] + nets[1])
                 per_thread[threads] = full
                 n = len(test.X)
