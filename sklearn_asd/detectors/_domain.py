@@ -98,11 +98,11 @@ class DomainAwareDetector(MetaDetector):
         if self.standardize:
             # each member by the training clips of the domain it scores: the target member's
             # distances of target clips (few, near each other) are not those of source clips
-            tgt = np.flatnonzero(domain != "source")
-            if per_section and set(np.unique(section)) - set(np.unique(section[tgt])):
-                tgt = np.arange(len(X))  # a section without target training clips: all clips
-            elif not per_section and not tgt.size:
-                tgt = np.arange(len(X))
+            rows = domain != "source"
+            for part in self._partition(section, len(X), per_section).values():
+                if not rows[part].any():  # a section without target training clips: all its clips
+                    rows[part] = True
+            tgt = np.flatnonzero(rows)
             target_sec = None if section is None else section[tgt]
             self.stats_ = {
                 "source": self._standardization_stats(src_scores[None], sec, per_section),

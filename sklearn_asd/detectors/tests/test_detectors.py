@@ -222,6 +222,23 @@ def test_domain_aware_routes_by_domain(data):
             np.testing.assert_allclose(zs[rows], (raw - fitted.mean()) / fitted.std())
 
 
+def test_domain_aware_target_scale_falls_back_per_section(data):
+    """A section without target training clips takes its target scale from all its clips; the
+    other sections keep their target clips' scale."""
+    X, section, domain, *_ = data
+    only_source = section == np.unique(section)[0]
+    keep = ~(only_source & (domain == "target"))
+    X, section, domain = X[keep], section[keep], domain[keep]
+    det = DomainAwareDetector(LOFDetector(per_section=True), KNNDetector(per_section=True))
+    det.fit(X, section=section, domain=domain)
+    ref = KNNDetector(per_section=True).fit(X, section=section).train_anomaly_scores_
+    for sec in np.unique(section):
+        rows = section == sec
+        rows = rows if not (rows & (domain == "target")).any() else rows & (domain == "target")
+        (mean,), (std,) = det.stats_["target"][sec]
+        assert mean == pytest.approx(ref[rows].mean()) and std == pytest.approx(ref[rows].std())
+
+
 def test_domain_aware_puts_both_domains_on_one_scale():
     """DCASE 2022-2024 rank source normals against target anomalies: the scales must agree."""
     from sklearn_asd.metrics import roc_auc
