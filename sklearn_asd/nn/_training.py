@@ -59,6 +59,8 @@ def build_net(spec, *, random_state, device, mixed_precision="auto", **params):
     device = resolve_device(device)
     if mixed_precision == "auto":
         mixed_precision = device.startswith("cuda")
+    # scoring after io.load must run as training did: the spec keeps the resolved setting
+    spec["mixed_precision"] = bool(mixed_precision)
     return spec["net_class"](
         module=module,
         criterion=spec["criterion"],
@@ -73,13 +75,17 @@ def build_net(spec, *, random_state, device, mixed_precision="auto", **params):
 
 
 def rebuild_net(spec, device="auto"):
-    """An initialized net of a :func:`net_spec` with fresh weights, on ``device``: to load state into."""
+    """An initialized net of a :func:`net_spec` with fresh weights, on ``device``: to load state into.
+
+    Mixed precision as the net was trained (the spec's ``mixed_precision``; specs written
+    before it was kept: on for CUDA, as ``build_net``'s ``"auto"``).
+    """
     device = resolve_device(device)
     net = spec["net_class"](
         module=spec["factory"](**spec["module_kwargs"]),
         criterion=spec["criterion"],
         device=device,
-        mixed_precision=device.startswith("cuda"),
+        mixed_precision=spec.get("mixed_precision", device.startswith("cuda")),
         train_split=None,
         **spec["params"],
     )
