@@ -1,7 +1,9 @@
-"""Accuracy of the detectors on synthetic machine sounds and on the real valve split, same run.
+"""Accuracy of the detectors on synthetic machine sounds and on real recordings, same run.
 
 Run: python benchmarks/run_accuracy.py [--epochs 100] [--seed 0]
      python benchmarks/run_accuracy.py --recipes [--full]   (every recipe; fast settings by default)
+     python benchmarks/run_accuracy.py --recipes --data slider --train-seeds 0 1 2
+         (DCASE 2020 slider, four machine IDs: AUC and pAUC per ID, mean and sd over 3 seeds)
 
 Models (all on 128-band log-mel spectrograms, 64 ms frames, 32 ms hop):
 - pooled log-mel + kNN: mean and std over time, per-section kNN (the reference baseline);
@@ -14,8 +16,11 @@ Models (all on 128-band log-mel spectrograms, 64 ms frames, 32 ms hop):
 Data: make_machine_sounds (3 sections, 4 s clips, default severity; outliers: another machine,
 random_state + 100) and ../shared/data/dcase2023_valve with its split.csv (37 training clips,
 165 test clips, one section: the training classes are section x attribute; outliers: the other
-machine types of dcase2023_dev_samples). Prints one table:
-official score, AUC source/target, pAUC, fit and score seconds.
+machine types of dcase2023_dev_samples), and ../shared/data/dcase2020_slider (four machine IDs,
+the auxiliary class is the ID; scored by the DCASE 2020 protocol: AUC and pAUC per ID, all of
+the ID's anomalies; outliers: the other machine types of dcase2023_dev_samples). Prints one table:
+official score, AUC source/target (the mean AUC over IDs under the 2020 protocol), pAUC, fit
+and score seconds, and the per-ID (or per-kind) AUCs.
 """
 
 import argparse
@@ -39,7 +44,7 @@ from sklearn_asd.datasets import (
 )
 from sklearn_asd.detectors import OEVAE, AutoEncoderDetector, GroupMADEDetector, KNNDetector
 from sklearn_asd.features import LogMel, Pool
-from sklearn_asd.metrics import dcase_report, roc_auc
+from sklearn_asd.metrics import dcase_protocol, dcase_report, roc_auc
 from sklearn_asd.utils import anomaly_score
 
 DATA = Path(os.environ.get("SKLEARN_ASD_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -66,12 +71,27 @@ def load_valve_split(root):
     return parts["train"], parts["test"]
 
 
-def other_machines(root, duration=10.0):
-    """Clips of the machine types other than valve (dcase2023_dev_samples), as outliers."""
+def other_machines(root, duration=10.0, exclude="valve"):
+    """Clips of the machine types other than ``exclude`` (dcase2023_dev_samples), as outliers."""
     clips = []
-    for machine in ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider"):
-        clips.append(load_dcase(root, machine, "all", duration=duration).X)
+    for machine in ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"):
+        if machine != exclude:
+            clips.append(load_dcase(root, machine, "all", duration=duration).X)
     return np.concatenate(clips)
+
+
+def load_slider(root):
+    """DCASE 2020 slider, four machine IDs: (train, test) Bunches; the auxiliary class is the ID.
+
+    Training: ``train/`` (75 clips of id_00, 50 each of id_02, id_04, id_06); test: ``test/``
+    (id_00: 100 normal + 120 anomalous, id_02: 50 + 120). One domain (DCASE 2020 protocol).
+    """
+    train = load_dcase(root, "slider", "train", n_jobs=2)
+    test = load_dcase(root, "slider", "test", n_jobs=2)
+    for part in (train, test):
+        part.y = part.section.copy()
+    train.outlier = np.zeros(len(train.X), bool)
+    return train, test
 
 
 def models(epochs, oevae_epochs, seed):
@@ -160,8 +180,13 @@ def evaluate(name, model, train, test):
     t0 = time.perf_counter()
     scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
     score_s = time.perf_counter() - t0
-    rep = dcase_report(test.anomaly, scores, section=test.section, domain=test.domain, output_dict=True)
+    protocol = dcase_protocol(test.section, test.domain)
+    rep = dcase_report(
+        test.anomaly, scores, section=test.section, domain=test.domain, protocol=protocol, output_dict=True
+    )
     mean = rep["arithmetic mean"]
+    # DCASE 2020 (one domain): the AUC and pAUC of each machine ID
+    per_section = {s: v["AUC"] for s, v in rep["sections"].items()} if protocol == "2020" else {}
     kinds = {}
     if "anomaly_kind" in test:
         for kind in np.unique(test.anomaly_kind[test.anomaly == 1]):
@@ -170,8 +195,9 @@ def evaluate(name, model, train, test):
     return {
         "model": name,
         "official": rep["official score"],
-        "AUC src": mean["AUC (source)"],
-        "AUC tgt": mean["AUC (target)"],
+        "AUC src": mean["AUC (source)"] if protocol == "2021" else mean["AUC"],
+        "AUC tgt": mean["AUC (target)"] if protocol == "2021" else float("nan"),
+        "per section": per_section,
         "pAUC": mean["pAUC"],
         "sec acc": embedder_accuracy(model),
         "fit s": fit_s,
@@ -204,6 +230,13 @@ def main(argv=None):
         "--models",
         nargs="*",
         help="run only these models: an exact name, or a word that names contain",
+    )
+    parser.add_argument(
+        "--train-seeds",
+        type=int,
+        nargs="*",
+        default=[0],
+        help="seeds of the networks' training on the real data sets (mean and sd when several)",
     )
     parser.add_argument("--recipes", action="store_true", help="every recipe, beside the pooled kNN")
     parser.add_argument(
@@ -242,8 +275,15 @@ def main(argv=None):
                 train.outlier = np.zeros(len(train.X), bool)
                 return train, test
 
+            def slider():  # four machine IDs; other machine types of DCASE 2023 as outliers
+                train, test = load_slider(DATA / "dcase2020_slider")
+                return append_outliers(
+                    train, other_machines(DATA / "dcase2023_dev_samples", exclude="slider")
+                ), test
+
             yield "DCASE 2023 valve split", valve
             yield "first-shot valve (1 class)", first_shot
+            yield "DCASE 2020 slider (4 IDs)", slider
 
     columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
     header = (
@@ -251,32 +291,54 @@ def main(argv=None):
     )
     print(header)
     print("-" * len(header), flush=True)
-    synthetic_rows = []
+    synthetic_rows, real_rows = [], {}
     for data_name, load in datasets():
         if args.data and not any(word.lower() in data_name.lower() for word in args.data):
             continue
         train, test = load()
-        if args.recipes:
-            candidates = {"pooled log-mel + kNN": pooled_knn(), **recipe_models(args.full, 0, "valve")}
-        else:
-            candidates = models(args.epochs, args.oevae_epochs, 0)
-        for name, model in candidates.items():
-            if args.models and not any(selects(word, name, candidates) for word in args.models):
-                continue
-            row = evaluate(name, model, train, test)
-            if data_name.startswith("synthetic"):
-                synthetic_rows.append(row)
-            kinds = " ".join(f"{k[:6]}={v:.2f}" for k, v in row["kinds"].items())
-            print(
-                f"{data_name:28s}{name:24s}"
-                + "".join(f"{row[c]:9.3f}" for c in columns)
-                + f"{row['fit s']:8.1f}  {kinds}",
-                flush=True,
-            )
+        real = not data_name.startswith("synthetic")
+        machine_type = "slider" if "slider" in data_name else "valve"
+        # a synthetic machine is one seed of data and of training; a real set is trained with each seed
+        for seed in args.train_seeds if real else [0]:
+            if args.recipes:
+                candidates = {
+                    "pooled log-mel + kNN": pooled_knn(),
+                    **recipe_models(args.full, seed, machine_type),
+                }
+            else:
+                candidates = models(args.epochs, args.oevae_epochs, seed)
+            for name, model in candidates.items():
+                if args.models and not any(selects(word, name, candidates) for word in args.models):
+                    continue
+                row = evaluate(name, model, train, test)
+                if real:
+                    real_rows.setdefault(data_name, []).append(row)
+                else:
+                    synthetic_rows.append(row)
+                kinds = " ".join(
+                    f"{k[:6]}={v:.2f}" for k, v in {**row["per section"], **row["kinds"]}.items()
+                )
+                label = f"{data_name} s{seed}" if real and len(args.train_seeds) > 1 else data_name
+                print(
+                    f"{label:28s}{name:24s}"
+                    + "".join(f"{row[c]:9.3f}" for c in columns)
+                    + f"{row['fit s']:8.1f}  {kinds}",
+                    flush=True,
+                )
     if len(args.seeds) > 1 and synthetic_rows:
         print(f"\nsynthetic machines, mean (sd) over {len(args.seeds)} seeds")
         for name, stats in seed_summary(synthetic_rows, columns).items():
             print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
+    if len(args.train_seeds) > 1:
+        for data_name, rows in real_rows.items():
+            print(f"\n{data_name}, mean (sd) over training seeds {args.train_seeds}")
+            sections = sorted({s for row in rows for s in row["per section"]})
+            for row in rows:  # per-ID AUCs become columns of the summary
+                row.update({s: row["per section"].get(s, float("nan")) for s in sections})
+            summary = seed_summary(rows, (*columns, "fit s", *sections))
+            print(f"{'model':24s}" + "".join(f"{c:>17s}" for c in (*columns, "fit s", *sections)))
+            for name, stats in summary.items():
+                print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
 
 
 def selects(word, name, names):
