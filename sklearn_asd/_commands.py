@@ -15,7 +15,7 @@ from .datasets import class_labels, load_dcase, make_machine_sounds, with_outlie
 from .detectors import KNNDetector
 from .features import LogMel, Pool
 from .metrics import dcase_protocol, dcase_report, read_submission, write_submission
-from .utils import anomaly_score
+from .utils._anomaly import routed_anomaly_score
 
 
 def demo_pipeline(n_neighbors=1):
@@ -54,7 +54,7 @@ def _demo(args):
         model.fit(train.X, train.y, section=train.section, domain=train.domain)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        scores = anomaly_score(model, test.X, section=test.section, domain=test.domain)
+        scores = routed_anomaly_score(model, test.X, section=test.section, domain=test.domain)
         score_s = time.perf_counter() - t0
     print(f"fit {fit_s:.1f} s, scoring {score_s:.1f} s\n")
     print(dcase_report(test.anomaly, scores, section=test.section, domain=test.domain))
@@ -63,7 +63,7 @@ def _demo(args):
     out.parent.mkdir(parents=True, exist_ok=True)
     _save_model(out, model)
     reloaded = _load_model(out)["model"]
-    again = anomaly_score(reloaded, test.X, section=test.section, domain=test.domain)
+    again = routed_anomaly_score(reloaded, test.X, section=test.section, domain=test.domain)
     if not np.array_equal(scores, again):
         print("error: the reloaded model scores differently", file=sys.stderr)
         return 1
@@ -231,7 +231,7 @@ def _score(args):
     _say_channel(data, channel)
     with sklearn.config_context(enable_metadata_routing=True):
         model = payload["model"]
-        scores = anomaly_score(model, data.X, section=data.section, domain=data.domain)
+        scores = routed_anomaly_score(model, data.X, section=data.section, domain=data.domain)
         decisions = model.predict(data.X, section=data.section, domain=data.domain) == -1
     out = Path(args.out)
     write_submission(out, args.machine, args.split, data.filenames, data.section, scores, decisions)

@@ -14,11 +14,11 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from ..utils import (
     DOMAINS,
     UNKNOWN_DOMAIN,
-    anomaly_score,
     check_metadata,
     check_outlier_mask,
     routed_metadata,
 )
+from ..utils._anomaly import routed_anomaly_score
 from ..utils._threads import uses_torch_threads
 
 _DOMAINS = (*DOMAINS, UNKNOWN_DOMAIN)
@@ -42,7 +42,7 @@ def training_scores(estimator, X, **metadata):
     final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     if hasattr(final, "train_anomaly_scores_"):
         return np.asarray(final.train_anomaly_scores_, dtype=float)
-    return np.asarray(anomaly_score(estimator, X, **metadata), dtype=float)
+    return np.asarray(routed_anomaly_score(estimator, X, **metadata), dtype=float)
 
 
 def fit_member(estimator, X, y, outlier=None, **metadata):
@@ -125,11 +125,20 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _needs_section(self):
         return False
 
-    def _needs_domain(self):
+    def _needs_domain(self, scoring):
         return False
 
     def _metadata(self, name, values, n, required):
         if name == "domain":
+            if values is None and required:
+                # documented default (one domain), but a detector that chooses by domain says so
+                warnings.warn(
+                    f"{type(self).__name__} chooses its model by domain, but no domain was given: all "
+                    f"{n} clips are taken as source clips. Pass domain=... (one 'source' or 'target' "
+                    "per clip; 'source' for data with one domain, such as DCASE 2020 and MIMII).",
+                    UserWarning,
+                    stacklevel=3,
+                )
             # No domain means one domain: every clip is a source clip (DCASE 2020, MIMII).
             if values is None:
                 return np.full(n, "source", dtype=object)
@@ -190,7 +199,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         if section is None and self._needs_section():
             section = self._section_from_y(y if not mask.any() else _where(y, ~mask, "__outlier__"))
         section = self._metadata("section", section, n, self._needs_section())
-        domain = self._metadata("domain", domain, n, self._needs_domain())
+        domain = self._metadata("domain", domain, n, self._needs_domain(scoring=False))
         normal = X if not mask.any() else X[~mask]
         if _num_samples(normal) > 1 and not np.ptp(normal, axis=0).any():
             warnings.warn(
@@ -330,7 +339,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         if section is None:
             section = self._default_section(n)
         section = self._metadata("section", section, n, self._needs_section())
-        domain = self._metadata("domain", domain, n, self._needs_domain())
+        domain = self._metadata("domain", domain, n, self._needs_domain(scoring=True))
         caller = type(self).__name__
         extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
         return self._anomaly_score(X, section, domain, **extra)

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils._param_validation import HasMethods
 
-from ..utils import anomaly_score
+from ..utils._anomaly import routed_anomaly_score
 from ._base import BaseDetector, MetaDetector, fit_member, training_scores
 from ._knn import KNNDetector
 from ._lof import LOFDetector
@@ -78,6 +78,9 @@ class DomainAwareDetector(MetaDetector):
         self.contamination = contamination
         self.threshold = threshold
 
+    def _needs_domain(self, scoring):
+        return True
+
     def _members(self):
         source = LOFDetector(n_neighbors=4) if self.source is None else self.source
         target = KNNDetector(n_neighbors=1, metric="cosine") if self.target is None else self.target
@@ -120,7 +123,7 @@ class DomainAwareDetector(MetaDetector):
             rows = np.flatnonzero(domain == dom)
             if rows.size:
                 sec = None if section is None else section[rows]
-                raw = anomaly_score(member, X[rows], section=sec, domain=domain[rows])
+                raw = routed_anomaly_score(member, X[rows], section=sec, domain=domain[rows])
                 if self.standardize:
                     raw = self._standardize(raw[None], sec, sec is not None, self.stats_[dom])[0]
                 scores[rows] = raw

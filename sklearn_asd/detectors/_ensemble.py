@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
-from ..utils import anomaly_score
+from ..utils._anomaly import routed_anomaly_score
 from ._base import BaseDetector, MetaDetector, fit_member, training_scores
 
 
@@ -128,5 +128,7 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         return self._combine(scores, section)
 
     def _anomaly_score(self, X, section, domain):
-        scores = np.array([anomaly_score(est, X, section=section, domain=domain) for est in self.estimators_])
+        scores = np.array(
+            [routed_anomaly_score(est, X, section=section, domain=domain) for est in self.estimators_]
+        )
         return self._combine(scores, section)

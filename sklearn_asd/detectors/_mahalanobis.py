@@ -96,8 +96,9 @@ class MahalanobisDetector(BaseDetector):
     def _needs_section(self):
         return self.per_section
 
-    def _needs_domain(self):
-        return self.per_domain
+    def _needs_domain(self, scoring):
+        # the selective score takes the smaller distance: no domain is needed to score
+        return self.per_domain and not scoring
 
     def _estimator(self):
         if isinstance(self.covariance, str):
@@ -119,9 +120,26 @@ class MahalanobisDetector(BaseDetector):
                         f"MahalanobisDetector needs at least 2 training clips per model, got "
                         f"{len(rows)} sample(s) in domain {dom!r}{where}."
                     )
+                self._warn_rank_deficient(key, dom, len(rows), X.shape[1])
                 self.models_[key, dom] = self._estimator().fit(X[rows])
                 self._constant_features(key, dom, X[rows])
         return self._anomaly_score(X, section, domain)
+
+    def _warn_rank_deficient(self, key, dom, n_clips, n_features):
+        """Fewer clips than features: the empirical covariance is singular (its pseudo-inverse gives
+        every training clip the same distance and unseen normals far larger ones)."""
+        if n_clips > n_features or self.covariance != "empirical":
+            return
+        where = "" if key is None else f" of section {key!r}"
+        where += "" if dom is None else f", domain {dom!r}"
+        warnings.warn(
+            f"MahalanobisDetector: {n_clips} training clips{where} for {n_features} features: the "
+            "empirical covariance is singular and no shrinkage is applied (its pseudo-inverse is used), "
+            "so the training clips score alike and unseen normal clips far above them. Use "
+            "covariance='ledoit_wolf' (shrinkage towards a scaled identity), or fewer features.",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _constant_features(self, key, dom, X):
         """Features that do not vary in a model's training clips.

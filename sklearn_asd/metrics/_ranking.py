@@ -1,6 +1,7 @@
 """AUC, partial AUC and the official DCASE Task 2 score."""
 
 import sys
+from numbers import Real
 
 import numpy as np
 from scipy.integrate import trapezoid
@@ -29,8 +30,15 @@ def _check_binary(anomaly, score, *, both=True):
             "clips with unknown labels (-1) cannot be evaluated."
         )
     if both and values != {0, 1}:
-        raise ValueError("AUC needs both normal (0) and anomalous (1) clips.")
+        missing = "normal (0)" if 1 in values else "anomalous (1)" if 0 in values else "any"
+        raise ValueError(f"AUC needs both normal (0) and anomalous (1) clips; there are no {missing} clips.")
     return anomaly.astype(int), score
+
+
+def _check_max_fpr(max_fpr):
+    if isinstance(max_fpr, bool) or not isinstance(max_fpr, Real) or not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr must be a number in (0, 1], got {max_fpr!r}.")
+    return float(max_fpr)
 
 
 def roc_auc(anomaly, score):
@@ -91,8 +99,7 @@ def partial_auc(anomaly, score, *, max_fpr=0.1, standardized=True):
     >>> partial_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], max_fpr=0.5)
     0.6666666666666666
     """
-    if not 0 < max_fpr <= 1:
-        raise ValueError(f"max_fpr must be in (0, 1], got {max_fpr!r}.")
+    max_fpr = _check_max_fpr(max_fpr)
     anomaly, score = _check_binary(anomaly, score)
     if standardized:
         return float(roc_auc_score(anomaly, score, max_fpr=max_fpr))
@@ -106,6 +113,7 @@ def partial_auc(anomaly, score, *, max_fpr=0.1, standardized=True):
 
 def _section_rows(anomaly, score, section, domain, max_fpr, protocol):
     """One dict of metrics per section, in the order of first appearance."""
+    max_fpr = _check_max_fpr(max_fpr)
     anomaly = np.asarray(anomaly)
     score = np.asarray(score, dtype=float)
     section = np.asarray(section, dtype=object)
@@ -137,6 +145,12 @@ def _section_rows(anomaly, score, section, domain, max_fpr, protocol):
                     # AUC per domain: that domain's normal clips against all the
                     # anomalous clips of the section (DCASE 2022-2024 evaluator).
                     keep = (d == dom) | (a == 1)
+                    if not np.any(a[keep] == 0) and np.any(a == 0):
+                        raise ValueError(
+                            f"AUC ({dom}) needs the {dom}-domain normal clips of the section, and it has "
+                            f"none (its normal clips are all {'target' if dom == 'source' else 'source'}); "
+                            "check the domain of each clip."
+                        )
                     row[f"AUC ({dom})"] = roc_auc(a[keep], s[keep])
         except ValueError as exc:
             raise ValueError(f"section {sec!r}: {exc}") from exc

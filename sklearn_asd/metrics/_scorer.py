@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.metadata_routing import MetadataRequest
 
-from ..utils import anomaly_score
+from ..utils._anomaly import routed_anomaly_score
 from ._ranking import dcase_score, partial_auc, roc_auc
 
 
@@ -69,7 +69,7 @@ class ASDScorer:
                 "after sklearn.set_config(enable_metadata_routing=True)."
             )
         anomaly = np.asarray(anomaly)
-        scores = anomaly_score(estimator, X, section=section, domain=domain)
+        scores = routed_anomaly_score(estimator, X, section=section, domain=domain)
         if self.kind == "dcase":
             if section is None:
                 raise ValueError("dcase_scorer needs section= metadata (one value per clip).")

@@ -10,7 +10,10 @@ def write_submission(folder, machine, split, filenames, section, scores, decisio
     """Write ``anomaly_score_<machine>_<section>_<split>.csv`` (and ``decision_result_...``).
 
     One line ``<file name>,<score>`` per clip (``<file name>,<0 or 1>`` in the decision files, 1 =
-    anomalous), one file per section, as the DCASE Task 2 evaluator reads them.
+    anomalous), one file per section, as the DCASE Task 2 evaluator reads them. Scores are
+    written at full precision (Python's shortest round-trip form): rounding would turn scores
+    that differ by less than the last decimal (softmax probabilities near 1) into ties and
+    change the AUC.
 
     Parameters
     ----------
@@ -39,7 +42,7 @@ def write_submission(folder, machine, split, filenames, section, scores, decisio
         rows = np.flatnonzero(section == sec)
         stem = f"{machine}_{sec}_{split}"
         path = folder / f"anomaly_score_{stem}.csv"
-        path.write_text("".join(f"{names[i]},{scores[i]:.6f}\n" for i in rows))
+        path.write_text("".join(f"{names[i]},{float(scores[i])!r}\n" for i in rows))
         written.append(path)
         if decisions is not None:
             path = folder / f"decision_result_{stem}.csv"
@@ -53,21 +56,25 @@ def read_submission(paths, kind="score"):
 
     ``kind="score"``: anomaly scores (finite numbers); ``"decision"``: 0 or 1. Blank lines are
     errors, as are a clip listed twice (in one file or two), a missing comma and a value that is
-    not a finite number (``nan`` too): the official score would change silently otherwise.
+    not a finite number (``nan`` too): the official score would change silently otherwise. A line
+    has exactly two fields (a third column is an error, not ignored); a UTF-8 byte-order mark
+    at the start of a file (spreadsheet exports) is skipped.
     """
     if kind not in ("score", "decision"):
         raise ValueError(f"kind must be 'score' or 'decision', got {kind!r}.")
     values, where = {}, {}
     for path in paths:
-        with open(path) as f:
+        with open(path, encoding="utf-8-sig") as f:
             for number, line in enumerate(f, 1):
                 at = f"{path}, line {number}"
                 text = line.strip()
                 if not text:
                     raise ValueError(f"{at}: blank line (each line is '<file name>,<value>').")
                 fields = text.split(",")
-                if len(fields) < 2:
-                    raise ValueError(f"{at}: expected '<file name>,<value>', got {text!r}.")
+                if len(fields) != 2:
+                    raise ValueError(
+                        f"{at}: expected '<file name>,<value>' (two fields), got {len(fields)}: {text!r}."
+                    )
                 name, raw = fields[0], fields[1]
                 if name in values:
                     raise ValueError(f"{at}: {name} is listed twice (first at {where[name]}).")

@@ -23,6 +23,27 @@ def routed_metadata(obj, method, metadata):
     return {k: v for k, v in metadata.items() if k in wanted}
 
 
+def _check_requested(estimator, metadata):
+    """Refuse metadata that no step of ``estimator`` requests at scoring time."""
+    if not metadata:
+        return
+    target = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    wanted = set(routed_metadata(estimator, "decision_function", metadata))
+    if not isinstance(estimator, Pipeline) and not hasattr(target, "anomaly_score"):
+        wanted = set()  # scikit-learn's detectors score from X alone
+    unused = sorted(set(metadata) - wanted)
+    if unused:
+        raise TypeError(
+            f"anomaly_score got metadata that no step of {type(estimator).__name__} requests: {unused}"
+            f" (requested: {sorted(_requestable(estimator))}). Check the spelling, or leave it out."
+        )
+
+
+def _requestable(estimator):
+    names = ("section", "domain", "attributes", "outlier", "anomaly")
+    return routed_metadata(estimator, "decision_function", dict.fromkeys(names, 0))
+
+
 def anomaly_score(estimator, X, **metadata):
     """Anomaly scores of ``X``, higher = more anomalous, from a fitted estimator.
 
@@ -32,8 +53,10 @@ def anomaly_score(estimator, X, **metadata):
     imbalanced-learn's) ending in either: ``X`` goes through the transformers,
     samplers are skipped as at predict time, and ``metadata`` (``section``,
     ``domain``) reaches the steps that request it, as metadata routing would
-    route it to ``decision_function``. Metadata that no step requests is
-    ignored here, so one call fits every model.
+    route it to ``decision_function``. A name that no step requests is an
+    error (a misspelt ``domian=`` would otherwise score every clip as if no
+    domain were known), as in scikit-learn's routing; ``None`` values are
+    left out first, so ``domain=None`` is always accepted.
 
     Parameters
     ----------
@@ -59,6 +82,18 @@ def anomaly_score(estimator, X, **metadata):
     True
     """
     metadata = {k: v for k, v in metadata.items() if v is not None}
+    _check_requested(estimator, metadata)
+    return routed_anomaly_score(estimator, X, **metadata)
+
+
+def routed_anomaly_score(estimator, X, **metadata):
+    """:func:`anomaly_score` passing each step only the metadata it requests, and dropping the rest.
+
+    For meta-estimators and scorers that offer every member the same metadata (as scikit-learn's
+    routing does for its consumers); a user's call goes through :func:`anomaly_score`, which
+    refuses names that no step requests.
+    """
+    metadata = {k: v for k, v in metadata.items() if v is not None}
     if isinstance(estimator, Pipeline):
         routed = process_routing(
             estimator, "decision_function", **routed_metadata(estimator, "decision_function", metadata)
@@ -69,7 +104,7 @@ def anomaly_score(estimator, X, **metadata):
                 continue  # samplers (fit_resample only) act during fit alone
             Xt = step.transform(Xt, **routed[name]["transform"])
         name, final = estimator.steps[-1]
-        return anomaly_score(final, Xt, **routed[name]["decision_function"])
+        return routed_anomaly_score(final, Xt, **routed[name]["decision_function"])
     if hasattr(estimator, "anomaly_score"):
         return np.asarray(
             estimator.anomaly_score(X, **routed_metadata(estimator, "decision_function", metadata))

@@ -1,3 +1,5 @@
+import warnings
+
 import joblib
 import numpy as np
 import pytest
@@ -511,3 +513,20 @@ def test_softmax_mean_probability_threshold_is_kazakovas():
     np.testing.assert_array_equal(det.predict([[0.77, 0.23], [0.76, 0.24]]), [1, -1])
     with pytest.raises(ValueError, match="use kind='prob'"):
         SoftmaxScore(kind="log_odds", threshold="mean_probability").fit(P, ["m", "m", "o"])
+
+
+def test_a_domain_aware_detector_without_domains_says_so():
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    domain = np.array(["source"] * 25 + ["target"] * 5)
+    with pytest.warns(UserWarning, match=r"DomainAwareDetector chooses its model by domain, but no domain"):
+        det = DomainAwareDetector().fit(X)
+    det = DomainAwareDetector().fit(X, domain=domain)
+    with pytest.warns(UserWarning, match=r"all 30 clips are taken as source clips"):
+        det.anomaly_score(X)
+    with pytest.warns(UserWarning, match=r"MahalanobisDetector chooses its model by domain"):
+        MahalanobisDetector(per_domain=True).fit(X)
+    # the selective score needs no domain at test time: no warning there
+    fitted = MahalanobisDetector(per_domain=True).fit(X, domain=domain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.anomaly_score(X)

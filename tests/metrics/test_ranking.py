@@ -146,3 +146,21 @@ def test_errors_name_the_section_and_the_problem():
         roc_auc([0, 1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="max_fpr"):
         partial_auc([0, 1], [0.1, 0.2], max_fpr=0)
+
+
+def test_a_section_without_target_normals_says_so():
+    anomaly = [0, 0, 1, 1]
+    with pytest.raises(
+        ValueError, match=r"section 'section_00': AUC \(target\) needs the target-domain normal"
+    ):
+        dcase_score(anomaly, [0.1, 0.2, 0.3, 0.4], section=["section_00"] * 4, domain=["source"] * 4)
+    with pytest.raises(ValueError, match=r"there are no anomalous \(1\) clips"):
+        roc_auc([0, 0], [0.1, 0.2])
+
+
+@pytest.mark.parametrize("max_fpr", ["0.1", 0, 1.5, True, None])
+def test_max_fpr_must_be_a_number_in_range(max_fpr):
+    with pytest.raises(ValueError, match=r"max_fpr must be a number in \(0, 1\]"):
+        partial_auc([0, 1], [0.1, 0.2], max_fpr=max_fpr)
+    with pytest.raises(ValueError, match=r"max_fpr must be a number in \(0, 1\]"):
+        dcase_score([0, 1], [0.1, 0.2], section=["id_00"] * 2, protocol="2020", max_fpr=max_fpr)

@@ -40,6 +40,8 @@ def test_write_then_read_round_trips_per_section(tmp_path):
         ("a.wav,0.1\nb.wav,nan\n", "line 2: the value of b.wav is 'nan', not a finite number"),
         ("a.wav 0.1\n", "line 1: expected '<file name>,<value>'"),
         ("a.wav,high\n", "line 1: 'high' is not a number"),
+        # a third column is not silently ignored (the score would be read from column 2)
+        ("a.wav,1,0.9\n", "line 1: expected '<file name>,<value>' \\(two fields\\), got 3"),
     ],
 )
 def test_faults_name_the_file_and_line(tmp_path, text, message):
@@ -54,3 +56,18 @@ def test_decisions_are_zero_or_one(tmp_path):
     path.write_text("a.wav,2\n")
     with pytest.raises(ValueError, match="a decision is 0 or 1"):
         read_submission([path], "decision")
+
+
+def test_scores_are_written_at_full_precision(tmp_path):
+    # softmax scores that differ beyond the sixth decimal: rounding would make them ties
+    scores = [1 - 1e-7, 1 - 3e-7, 0.1 + 0.2, np.float32(0.3), -1e-300]
+    files = [f"c{i}.wav" for i in range(len(scores))]
+    write_submission(tmp_path, "fan", "test", files, ["section_00"] * len(scores), scores)
+    read = read_submission(sorted(tmp_path.glob("anomaly_score_*")))
+    assert [read[f] for f in files] == [float(s) for s in scores]
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    path = tmp_path / "anomaly_score_fan_section_00_test.csv"
+    path.write_bytes("a.wav,0.5\nb.wav,0.25\n".encode("utf-8-sig"))
+    assert read_submission([path]) == {"a.wav": 0.5, "b.wav": 0.25}

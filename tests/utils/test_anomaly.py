@@ -48,8 +48,20 @@ def test_imblearn_pipeline_skips_samplers(data, routing):
 def test_plain_sklearn_detectors_use_minus_score_samples(data, detector):
     X, section = data
     fitted = make_pipeline(StandardScaler(), detector).fit(X)
-    # metadata that no step requests is ignored, so one call fits every model
-    np.testing.assert_array_equal(anomaly_score(fitted, X, section=section), -fitted.score_samples(X))
+    np.testing.assert_array_equal(anomaly_score(fitted, X), -fitted.score_samples(X))
+    # metadata that no step requests is an error, as in scikit-learn's routing; None is no metadata
+    with pytest.raises(TypeError, match=r"no step of Pipeline requests: \['section'\] \(requested: \[\]\)"):
+        anomaly_score(fitted, X, section=section)
+    np.testing.assert_array_equal(anomaly_score(fitted, X, domain=None), -fitted.score_samples(X))
+
+
+def test_a_misspelt_metadata_name_is_an_error(data, routing):
+    X, section = data
+    pipe = make_pipeline(StandardScaler(), KNNDetector(per_section=True)).fit(X, section=section)
+    with pytest.raises(TypeError, match=r"requests: \['domian'\] \(requested: \['domain', 'section'\]\)"):
+        anomaly_score(pipe, X, section=section, domian=section)
+    with pytest.raises(TypeError, match=r"no step of KNNDetector requests: \['sektion'\]"):
+        anomaly_score(pipe[-1], X, sektion=section)
 
 
 def test_rejects_non_detectors(data):
