@@ -91,16 +91,20 @@ def _is_safe_file(path):
     return zipfile.is_zipfile(path)
 
 
-def _load_model(path, allow_pickle=False, trusted=None):
+def _load_model(path, allow_pickle=False, trusted=None, device=None):
     """The payload written by ``fit`` (``model`` and its metadata); refuses files of another format
-    or version, pickles unless ``allow_pickle``, and types outside ``trusted`` in safe files."""
+    or version, pickles unless ``allow_pickle``, and types outside ``trusted`` in safe files.
+
+    ``device``: where the model runs (``"auto"``: CUDA when present, else the CPU), whatever
+    device it was trained on; ``None`` keeps the stored one.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist.")
     if _is_safe_file(path):
         from . import io
 
-        model, payload = io.load(path, trusted=trusted, with_metadata=True)
+        model, payload = io.load(path, trusted=trusted, with_metadata=True, device=device or "auto")
         payload = {**payload, "model": model}
     elif not allow_pickle:
         raise ValueError(
@@ -117,11 +121,17 @@ def _load_model(path, allow_pickle=False, trusted=None):
             ) from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path} is not a model written by 'sklearn-asd fit'.")
-    if payload["version"] != __version__:
+    if payload.get("version") != __version__:
         raise ValueError(
-            f"{path} was written by sklearn-asd {payload['version']}; this is {__version__}: refit it "
+            f"{path} was written by sklearn-asd {payload.get('version')}; this is {__version__}: refit it "
             "with this version (fitted estimators are not portable across versions)."
         )
+    if "duration" not in payload and "model" in payload:
+        payload["duration"] = None
+    if device is not None:
+        from .utils import resolve_device
+
+        _set_device(payload["model"], resolve_device(device))
     return payload
 
 
@@ -147,13 +157,17 @@ def _set_device(model, device):
     """Every ``device`` parameter of the model (features, embedders, neural detectors) to ``device``."""
     if device is None:
         return
+    from .io._safe import _reachable
     from .utils import resolve_device
 
     try:
         resolve_device(device)
     except ValueError as exc:
         raise ValueError(f"--device {device}: {exc}") from None
-    model.set_params(**{k: device for k in model.get_params(deep=True) if k.rsplit("__", 1)[-1] == "device"})
+    # the parameters and the fitted members alike (a SoftmaxScore's fitted embedder is no parameter)
+    for obj in _reachable(model):
+        if hasattr(obj, "get_params") and "device" in obj.get_params(deep=False):
+            obj.set_params(device=device)
 
 
 def _channel(text):
@@ -188,6 +202,8 @@ def _check_writable(out):
 
 
 def _fit(args):
+    if Path(args.out).exists() and not args.overwrite:
+        raise FileExistsError(f"--out {args.out} exists: pass --overwrite to replace it.")
     existed = Path(args.out).exists()
     _check_writable(args.out)
     if not existed:
@@ -222,13 +238,59 @@ def _fit(args):
     return 0
 
 
+def _check_out_folder(out, machine, split, overwrite):
+    """--out of ``score``: a folder (made if missing) holding no score files of ours unless ``overwrite``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: it must be a folder (the score files go in it).")
+    earlier = sorted(
+        p.name
+        for pattern in (f"anomaly_score_{machine}_*_{split}.csv", f"decision_result_{machine}_*_{split}.csv")
+        for p in out.glob(pattern)
+    )
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"--out {out} holds {len(earlier)} earlier score file(s) of {machine} ({split}), e.g. "
+            f"{earlier[0]}: pass --overwrite to replace them."
+        )
+
+
+def _say_length_changes(filenames, duration):
+    """Clips that ``load_dcase(duration=...)`` pads or crops to the model's clip length, counted."""
+    import soundfile
+
+    if duration is None:
+        return
+    shorter = longer = 0
+    for f in filenames:
+        info = soundfile.info(str(f))
+        frames = round(duration * info.samplerate)
+        shorter += info.frames < frames
+        longer += info.frames > frames
+    if shorter or longer:
+        print(
+            f"warning: the model was fitted on {duration:g} s clips; {shorter} of {len(filenames)} clips "
+            f"are shorter (zero-padded) and {longer} longer (cropped). Padding changes a clip's score "
+            "(silence is not the machine's sound): score clips of the training length.",
+            file=sys.stderr,
+        )
+
+
 def _score(args):
-    payload = _load_model(args.model, args.allow_pickle, args.trust)
+    _check_out_folder(args.out, args.machine, args.split, args.overwrite)
+    payload = _load_model(args.model, args.allow_pickle, args.trust, device=args.device)
+    fitted_on = payload.get("machine")
+    if fitted_on is not None and fitted_on != args.machine and not args.force:
+        raise ValueError(
+            f"{args.model} was fitted on {fitted_on} clips, not {args.machine}: its scores of "
+            f"{args.machine} mean nothing. Pass --force to score them anyway."
+        )
     channel = _channel(args.channel)
     data = load_dcase(
         args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs, channel=channel
     )
     _say_channel(data, channel)
+    _say_length_changes(data.filenames, payload["duration"])
     with sklearn.config_context(enable_metadata_routing=True):
         model = payload["model"]
         scores = routed_anomaly_score(model, data.X, section=data.section, domain=data.domain)
@@ -258,13 +320,35 @@ def _evaluate(args):
             f"{missing.size} clip(s) have no score, e.g. {Path(data.filenames[missing[0]]).name}."
         )
     protocol = dcase_protocol(data.section, data.domain)
-    print(dcase_report(data.anomaly, scores, section=data.section, domain=data.domain, protocol=protocol))
+    decision = _decisions(args, by_name, data.filenames)
+    print(
+        dcase_report(
+            data.anomaly,
+            scores,
+            section=data.section,
+            domain=data.domain,
+            decision=decision,
+            protocol=protocol,
+        )
+    )
     if args.plots:
         threshold = _threshold_from_decisions(args, by_name, scores)
         payload = _load_model(args.model, args.allow_pickle, args.trust) if args.model else None
         written = _write_plots(Path(args.plots), args, data, scores, threshold, payload, protocol)
         print(f"\nplots: {', '.join(written)} in {args.plots}")
     return 0
+
+
+def _decisions(args, by_name, filenames):
+    """The 0/1 decisions of the decision_result files, one per clip; None without such files."""
+    files = sorted(Path(args.scores).glob(f"decision_result_{args.machine}_*_{args.split}.csv"))
+    if not files:
+        return None
+    decided = read_submission(files, "decision")
+    missing = [Path(f).name for f in filenames if Path(f).name not in decided]
+    if missing:
+        raise ValueError(f"{len(missing)} clip(s) have no decision in {args.scores}, e.g. {missing[0]}.")
+    return np.array([decided[Path(f).name] for f in filenames])
 
 
 def _threshold_from_decisions(args, by_name, scores):

@@ -103,6 +103,7 @@ def build_parser():
         required=True,
         help="model file to write: the safe format (sklearn_asd.io, no code runs on loading it; .asd)",
     )
+    fit.add_argument("--overwrite", action="store_true", help="replace --out if it exists (default: refuse)")
     fit.add_argument(
         "--pickle",
         action="store_true",
@@ -148,6 +149,20 @@ def build_parser():
     score.add_argument(
         "--out", required=True, help="folder for anomaly_score_*.csv and decision_result_*.csv"
     )
+    score.add_argument(
+        "--overwrite", action="store_true", help="replace earlier score files in --out (default: refuse)"
+    )
+    score.add_argument(
+        "--force",
+        action="store_true",
+        help="score --machine with a model fitted on another machine type (default: refuse)",
+    )
+    score.add_argument(
+        "--device",
+        default="auto",
+        help="torch device to score on: auto (CUDA when present, else the CPU; default), cpu, cuda, "
+        "cuda:1; a model trained on a GPU scores on a CPU-only machine",
+    )
     score.add_argument("--n-jobs", type=int, default=None, help=jobs_help)
     score.add_argument("--channel", default="0", help=channel_help)
     score.set_defaults(func="_score")
@@ -184,8 +199,17 @@ def main(argv=None):
 
     try:
         return getattr(_commands, args.func)(args)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"sklearn-asd {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError, ImportError, KeyError, TypeError) as exc:
+        # every user error is one line; OSError covers missing, existing and unwritable files
+        if isinstance(exc, (ValueError, FileNotFoundError, FileExistsError, ImportError)):
+            message = str(exc)
+        elif isinstance(exc, OSError) and exc.filename is not None:
+            message = f"{exc.filename}: {exc.strerror or exc}"
+        elif isinstance(exc, KeyError):
+            message = f"missing entry {exc.args[0]!r}" if exc.args else "missing entry"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        print(f"sklearn-asd {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
         return 2
 
 

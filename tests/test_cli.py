@@ -71,6 +71,8 @@ def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsy
     assert main(["evaluate", "--data", root, "--machine", "valve", "--scores", str(scores)]) == 0
     report = capsys.readouterr().out
     assert "official score (2021)" in report and "section_00" in report
+    # the decision files' precision, recall and F1 per domain, as the official evaluator reports
+    assert "precision (source)" in report and "F1 score (target)" in report
 
     plots = tmp_path / "plots"
     args = ["evaluate", "--data", root, "--machine", "valve", "--scores", str(scores), "--plots", str(plots)]
@@ -243,7 +245,7 @@ def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
     }
     # one section without attributes: first-shot power pseudo-classes instead of an error
     # --pickle writes joblib, which score reads only with --allow-pickle
-    assert main([*args, "--classes", "section", "--pickle", "--out", str(out)]) == 0
+    assert main([*args, "--classes", "section", "--pickle", "--overwrite", "--out", str(out)]) == 0
     embedder = joblib.load(out)["model"][-1].estimator_
     assert all(c.startswith("section_00|power=") for c in embedder.base_classes_)
 
@@ -333,3 +335,118 @@ def test_help_does_not_import_torch_and_every_option_has_help():
         for action in command._actions:
             if action.dest != "help":
                 assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def _write_dcase(root, machine, *, n_train=8, n_test=3, duration=1.0, random_state=0):
+    """A small DCASE 2023-layout machine folder of synthetic clips (section 00, source domain)."""
+    import soundfile as sf
+
+    kw = dict(n_sections=1, duration=duration, random_state=random_state)
+    train = make_machine_sounds(n_normal=n_train, split="train", **kw)
+    test = make_machine_sounds(n_normal=n_test, n_anomalous=n_test, **kw)
+    for split, data in (("train", train), ("test", test)):
+        (root / machine / split).mkdir(parents=True, exist_ok=True)
+        for i, (x, dom, a) in enumerate(zip(data.X, data.domain, data.anomaly)):
+            label = "anomaly" if a else "normal"
+            sf.write(root / machine / split / f"section_00_{dom}_{split}_{label}_{i:04d}.wav", x, data.sr)
+    return train, test
+
+
+def test_cli_refuses_what_would_be_silently_wrong(tmp_path, capsys, monkeypatch):
+    import soundfile as sf
+
+    root = tmp_path / "data"
+    _write_dcase(root, "fan")
+    _write_dcase(root, "valve", random_state=1)
+    model = tmp_path / "fan.asd"
+    fit = ["fit", "--data", str(root), "--machine", "fan", "--recipe", "dcase_autoencoder", "--fast"]
+    fit += ["--out", str(model)]
+
+    # a clip named anomalous in train/: refused, naming it
+    bad = root / "fan" / "train" / "section_00_source_train_anomaly_0099.wav"
+    sf.write(bad, np.zeros(16000, np.float32), 16000)
+    assert main(fit) == 2
+    err = capsys.readouterr().err
+    assert "1 clip(s) in the training folder of fan are named anomalous" in err
+    assert "(section_00_source_train_anomaly_0099.wav)" in err
+    bad.unlink()
+    assert main(fit) == 0
+    # an existing model file is not overwritten unless asked
+    assert main(fit) == 2
+    assert f"--out {model} exists: pass --overwrite" in capsys.readouterr().err
+    assert main([*fit, "--overwrite"]) == 0
+
+    scores = tmp_path / "scores"
+    score = ["score", str(model), "--data", str(root), "--out", str(scores)]
+    assert main([*score, "--machine", "fan"]) == 0
+    first = (scores / "anomaly_score_fan_section_00_test.csv").read_text()
+    # earlier score files are not overwritten unless asked
+    assert main([*score, "--machine", "fan"]) == 2
+    assert "holds 2 earlier score file(s) of fan (test)" in capsys.readouterr().err
+    assert main([*score, "--machine", "fan", "--overwrite"]) == 0
+    assert (scores / "anomaly_score_fan_section_00_test.csv").read_text() == first
+    # a fan model does not score valve clips unless forced
+    assert main([*score, "--machine", "valve"]) == 2
+    assert "was fitted on fan clips, not valve" in capsys.readouterr().err
+    assert main([*score, "--machine", "valve", "--force"]) == 0
+    # --out naming a file: one line
+    (tmp_path / "file.txt").write_text("x")
+    assert (
+        main(
+            [
+                "score",
+                str(model),
+                "--data",
+                str(root),
+                "--machine",
+                "fan",
+                "--out",
+                str(tmp_path / "file.txt"),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "is a file: it must be a folder" in err and err.count("\n") == 1
+
+    # clips of another length than the model's are counted, not padded in silence
+    short = root / "fan" / "test" / "section_00_source_test_normal_0099.wav"
+    sf.write(short, np.zeros(8000, np.float32), 16000)
+    assert main([*score, "--machine", "fan", "--overwrite"]) == 0
+    assert "1 of 13 clips are shorter (zero-padded) and 0 longer (cropped)" in capsys.readouterr().err
+    short.unlink()
+
+    # a model whose steps were fitted on a GPU (device='cuda' stored) scores on this machine
+    from sklearn_asd import _commands
+    from sklearn_asd.io._safe import _reachable
+
+    fitted, metadata = io.load(model, with_metadata=True)
+    for obj in _reachable(fitted):
+        if hasattr(obj, "get_params") and "device" in obj.get_params(deep=False):
+            obj.set_params(device="cuda")
+    assert fitted.get_params()["logmel__device"] == "cuda"
+    io.dump(fitted, tmp_path / "gpu.asd", metadata=metadata)
+    gpu_scores = tmp_path / "gpu_scores"
+    args = [
+        "score",
+        str(tmp_path / "gpu.asd"),
+        "--data",
+        str(root),
+        "--machine",
+        "fan",
+        "--out",
+        str(gpu_scores),
+    ]
+    if not __import__("torch").cuda.is_available():
+        assert main([*args, "--device", "cuda"]) == 2
+        assert "torch sees no CUDA device" in capsys.readouterr().err
+    assert main(args) == 0
+    assert (gpu_scores / "anomaly_score_fan_section_00_test.csv").read_text() == first
+
+    # every user error is one line, whatever its type
+    def broken(args):
+        raise KeyError("duration")
+
+    monkeypatch.setattr(_commands, "_recipes", broken)
+    assert main(["recipes"]) == 2
+    assert capsys.readouterr().err == "sklearn-asd recipes: error: missing entry 'duration'\n"

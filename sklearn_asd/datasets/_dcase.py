@@ -366,6 +366,13 @@ def load_dcase(
         if record["split"] is None:
             record["split"] = "train" if path.parent.name == "train" else "test"
         records.append(record)
+    anomalous = [p.name for (p, _), r in zip(items, records) if r["split"] == "train" and r["anomaly"] == 1]
+    if anomalous:
+        shown = ", ".join(anomalous[:5]) + (f" and {len(anomalous) - 5} more" if len(anomalous) > 5 else "")
+        raise ValueError(
+            f"{len(anomalous)} clip(s) in the training folder of {machine} are named anomalous ({shown}): "
+            "training data are normal clips only; move them to test/."
+        )
 
     paths = [str(p) for p, _ in items]
     if not load_audio:

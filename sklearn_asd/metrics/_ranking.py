@@ -158,6 +158,23 @@ def _section_rows(anomaly, score, section, domain, max_fpr, protocol):
     return rows
 
 
+def _add_decision_metrics(rows, anomaly, decision, section, domain, protocol):
+    """Precision, recall and F1 of each row's section (per domain under 2021); the new columns."""
+    anomaly, section = np.asarray(anomaly).astype(int), np.asarray(section, dtype=object)
+    decision = _check_decision(decision, len(anomaly))
+    groups = [("", None)] if protocol == "2020" else [(f" ({d})", d) for d in DOMAINS]
+    domain = None if protocol == "2020" else np.asarray(domain, dtype=object)
+    for row in rows:
+        for suffix, dom in groups:
+            keep = section == row["section"]
+            if dom is not None:
+                keep &= domain == dom
+            values = _decision_metrics(anomaly[keep], decision[keep])
+            for name, value in zip(("precision", "recall", "F1 score"), values):
+                row[name + suffix] = value
+    return [f"{name}{suffix}" for name in ("precision", "recall", "F1 score") for suffix, _ in groups]
+
+
 def _official(rows, protocol):
     if protocol == "2020":
         return float(np.mean([[r["AUC"], r["pAUC"]] for r in rows]))
@@ -235,15 +252,54 @@ def dcase_score(anomaly, score, *, section, domain=None, max_fpr=0.1, protocol="
     return _official(_section_rows(anomaly, score, section, domain, max_fpr, protocol), protocol)
 
 
+def _decision_metrics(anomaly, decision):
+    """Precision, recall and F1 of the anomalous class, as the official evaluator computes them
+    (each denominator floored at machine epsilon: no decision anomalous gives 0, not NaN)."""
+    eps = sys.float_info.epsilon
+    tp = float(np.sum((decision == 1) & (anomaly == 1)))
+    fp = float(np.sum((decision == 1) & (anomaly == 0)))
+    fn = float(np.sum((decision == 0) & (anomaly == 1)))
+    precision, recall = tp / max(tp + fp, eps), tp / max(tp + fn, eps)
+    return precision, recall, 2.0 * precision * recall / max(precision + recall, eps)
+
+
+def _check_decision(decision, n):
+    decision = np.asarray(decision)
+    if decision.shape != (n,):
+        raise ValueError(f"decision must have one value per clip ({n}), got shape {decision.shape}.")
+    if decision.dtype == bool:
+        return decision.astype(int)
+    if not set(np.unique(decision).tolist()) <= {0, 1}:
+        raise ValueError("decision must hold 1 (decided anomalous) and 0 (decided normal) only.")
+    return decision.astype(int)
+
+
 def dcase_report(
-    anomaly, score, *, section, domain=None, max_fpr=0.1, protocol="2021", output_dict=False, digits=4
+    anomaly,
+    score,
+    *,
+    section,
+    domain=None,
+    decision=None,
+    max_fpr=0.1,
+    protocol="2021",
+    output_dict=False,
+    digits=4,
 ):
     """Per-section table of the DCASE metrics, with their means and the official score.
+
+    pAUC is the McClish-standardized partial AUC over false-positive rates up to ``max_fpr``
+    (0.1, as the DCASE evaluators). With ``decision`` (the decision files' 0/1), the table adds
+    the precision, recall and F1 score of the anomalous class per section (and per domain under
+    the 2021 protocol, over that domain's clips), as the official DCASE 2023 evaluator reports
+    them; they do not enter the official score.
 
     Parameters
     ----------
     anomaly, score, section, domain, max_fpr, protocol
         As in :func:`dcase_score`.
+    decision : array-like of shape (n_clips,), default=None
+        1 (or True) where the system decided "anomalous", 0 where "normal".
     output_dict : bool, default=False
         Return a dict instead of text.
     digits : int, default=4
@@ -271,6 +327,8 @@ def dcase_report(
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}.")
     rows = _section_rows(anomaly, score, section, domain, max_fpr, protocol)
     metrics = ["AUC", "pAUC"] if protocol == "2020" else ["AUC (source)", "AUC (target)", "pAUC"]
+    if decision is not None:
+        metrics += _add_decision_metrics(rows, anomaly, decision, section, domain, protocol)
     table = np.array([[r[m] for m in metrics] for r in rows])
     amean = dict(zip(metrics, table.mean(axis=0).tolist()))
     hm = dict(zip(metrics, hmean(np.maximum(table, sys.float_info.epsilon), axis=0).tolist()))

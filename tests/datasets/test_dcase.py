@@ -320,3 +320,17 @@ def test_nan_samples_are_an_error_naming_the_file(tmp_path):
     sf.write(path, data, SR, subtype="FLOAT")
     with pytest.raises(AudioReadError, match="broken.wav: the file holds NaN"):
         read_audio([path])
+
+
+def test_clips_named_anomalous_in_train_are_refused(tmp_path):
+    import soundfile as sf
+
+    (tmp_path / "fan" / "train").mkdir(parents=True)
+    for name in ("section_00_source_train_normal_0000.wav", "section_00_source_train_anomaly_0001.wav"):
+        sf.write(tmp_path / "fan" / "train" / name, np.zeros(1600, np.float32), 16000)
+    with pytest.raises(
+        ValueError,
+        match=r"1 clip\(s\) in the training folder of fan are named anomalous "
+        r"\(section_00_source_train_anomaly_0001.wav\)",
+    ):
+        load_dcase(tmp_path, "fan", "train")

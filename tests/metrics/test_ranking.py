@@ -164,3 +164,31 @@ def test_max_fpr_must_be_a_number_in_range(max_fpr):
         partial_auc([0, 1], [0.1, 0.2], max_fpr=max_fpr)
     with pytest.raises(ValueError, match=r"max_fpr must be a number in \(0, 1\]"):
         dcase_score([0, 1], [0.1, 0.2], section=["id_00"] * 2, protocol="2020", max_fpr=max_fpr)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_decision_metrics_are_the_evaluators_per_domain(seed):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.RandomState(seed)
+    n = 120
+    anomaly = rng.randint(0, 2, n)
+    score = rng.rand(n) + 0.4 * anomaly
+    section = rng.choice(["section_00", "section_01"], n).astype(object)
+    domain = rng.choice(["source", "target"], n).astype(object)
+    decision = score > rng.uniform(0.6, 1.6)
+    rep = dcase_report(anomaly, score, section=section, domain=domain, decision=decision, output_dict=True)
+    for sec in ("section_00", "section_01"):
+        for dom in ("source", "target"):
+            keep = (section == sec) & (domain == dom)
+            p, r, f, _ = precision_recall_fscore_support(
+                anomaly[keep], decision[keep], average="binary", zero_division=0
+            )
+            got = rep["sections"][sec]
+            assert got[f"precision ({dom})"] == pytest.approx(p)
+            assert got[f"recall ({dom})"] == pytest.approx(r)
+            assert got[f"F1 score ({dom})"] == pytest.approx(f)
+    # the official score does not depend on the decisions
+    assert rep["official score"] == dcase_score(anomaly, score, section=section, domain=domain)
+    with pytest.raises(ValueError, match="decision must hold 1"):
+        dcase_report(anomaly, score, section=section, domain=domain, decision=np.full(n, 2))
