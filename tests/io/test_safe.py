@@ -333,13 +333,29 @@ def test_a_network_spec_with_other_net_settings_is_refused(tmp_path, params, wha
         io.load(tmp_path / "m.asd")
 
 
-def test_a_decompression_bomb_is_refused_before_it_is_read(tmp_path):
+def test_a_decompression_bomb_is_refused_before_it_is_read(tmp_path, capsys):
     _ae_file(tmp_path / "m.asd")
     bomb = _rewrite(tmp_path / "m.asd", tmp_path / "bomb.asd", **{"net_0/history.json": bytes(150 << 20)})
     assert bomb.stat().st_size < 2 << 20
     for call in (io.load, io.get_untrusted_types):
         with pytest.raises(ValueError, match=r"bomb.asd is damaged: member 'net_0/history.json' declares"):
             call(bomb)
+    # the command line refuses it too, in one line
+    from sklearn_asd.cli import main
+
+    (tmp_path / "data" / "fan" / "test").mkdir(parents=True)
+    args = [
+        "score",
+        str(bomb),
+        "--data",
+        str(tmp_path / "data"),
+        "--machine",
+        "fan",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(args) == 2
+    assert "decompression bomb" in capsys.readouterr().err
 
 
 def test_an_array_declaring_more_than_it_holds_is_refused(tmp_path):
