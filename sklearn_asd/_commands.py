@@ -136,21 +136,18 @@ def _load_model(path, allow_pickle=False, trusted=None, device=None):
 
 
 def _recipe(args):
-    from .recipes import GIRI_MACHINE_TABLE, make_recipe
+    from .recipes import GIRI_MACHINE_TABLE, REGISTRY, make_recipe
 
     options = {}
-    if args.recipe == "giri2020":
+    if "machine_type" in REGISTRY[args.recipe].options:
         settings = args.giri_machine or args.machine
         if settings not in GIRI_MACHINE_TABLE:
             raise ValueError(
-                f"giri2020 has the paper's settings for {sorted(GIRI_MACHINE_TABLE)}; {settings!r} is not "
-                "among them: pass --giri-machine with the one whose settings to use."
+                f"{args.recipe} has the paper's settings for {sorted(GIRI_MACHINE_TABLE)}; {settings!r} is "
+                "not among them: pass --giri-machine with the one whose settings to use."
             )
         options["machine_type"] = settings
     return make_recipe(args.recipe, fast=args.fast, random_state=args.random_state, **options)
-
-
-training_classes = class_labels  # the CLI's name for it, kept for callers of earlier versions
 
 
 def _set_device(model, device):
@@ -440,11 +437,3 @@ def _write_plots(out, args, data, scores, threshold, payload, protocol):
         plt.close(fig)
         written.append(f"{args.machine}_{name}.png")
     return written
-
-
-def _recipes(args):
-    from .recipes import RECIPES
-
-    for name, recipe in RECIPES.items():
-        print(f"{name:20s} {recipe.__doc__.strip().splitlines()[0]}")
-    return 0

@@ -4,33 +4,7 @@ import argparse
 import sys
 
 from . import __version__
-
-# The recipes' names, kept here so that the parser does not import torch (a test checks them
-# against sklearn_asd.recipes.RECIPES).
-RECIPE_NAMES = (
-    "dcase_autoencoder",
-    "dcase_mobilenetv2",
-    "giri2020",
-    "hai2024",
-    "hai2024_dual_branch",
-    "hai2024_oevae",
-    "kazakova2022",
-    "kazakova2022_classifier",
-    "morita2021",
-    "team42_sepstgram",
-)
-
-
-def __getattr__(name):
-    """The command helpers (``embeddings``, ``demo_pipeline``...) from ``_commands``, on first use."""
-    if name.startswith("__"):  # the import system asks for dunders: not a command helper
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import _commands
-
-    try:
-        return getattr(_commands, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+from .recipes._registry import RECIPE_NAMES, USES_OUTLIERS
 
 
 def add_trust_options(command):
@@ -113,12 +87,15 @@ def build_parser():
         "--outliers",
         nargs="*",
         help="other machine types of the same data root, trained as outlier exposure by the recipes "
-        "that use it (kazakova2022, kazakova2022_classifier, hai2024, hai2024_oevae; the others "
-        "leave them out)",
+        f"that use it ({', '.join(USES_OUTLIERS)}; the others leave them out)",
     )
     fit.add_argument("--duration", type=float, help="crop or pad clips to this many seconds")
     fit.add_argument("--fast", action="store_true", help="the recipe's fast settings (few epochs)")
-    fit.add_argument("--giri-machine", help="giri2020: the machine type of the paper whose settings to use")
+    fit.add_argument(
+        "--giri-machine",
+        help="recipes with per-machine settings (giri2020): the machine type whose settings to use "
+        "(default --machine)",
+    )
     fit.add_argument("--random-state", type=int, default=0, help="seed of the networks' training (default 0)")
     fit.add_argument("--n-jobs", type=int, default=None, help=jobs_help)
     fit.add_argument("--channel", default="0", help=channel_help)
@@ -188,16 +165,29 @@ def build_parser():
     evaluate.set_defaults(func="_evaluate")
 
     recipes = command("recipes", "list the recipes", "sklearn-asd recipes")
-    recipes.set_defaults(func="_recipes")
+    recipes.set_defaults(func=list_recipes)
     return parser
+
+
+def list_recipes(args):
+    """``sklearn-asd recipes``: from the registry alone, so that it never waits for torch."""
+    from .recipes._registry import REGISTRY
+
+    width = max(map(len, REGISTRY)) + 2
+    for name, info in REGISTRY.items():
+        extra = "  [outlier rows]" if info.uses_outliers else ""
+        print(f"{name:{width}s}{info.summary}{extra}")
+    return 0
 
 
 def main(argv=None):
     """Entry point of the ``sklearn-asd`` console script."""
     args = build_parser().parse_args(argv)
-    from . import _commands  # the library (and torch) only once the arguments are read
-
     try:
+        if callable(args.func):
+            return args.func(args)
+        from . import _commands  # the library (and torch) only once the arguments are read
+
         return getattr(_commands, args.func)(args)
     except (ValueError, OSError, ImportError, KeyError, TypeError) as exc:
         # every user error is one line; OSError covers missing, existing and unwritable files

@@ -32,11 +32,22 @@ def test_bad_arguments_give_a_clear_error(tmp_path, capsys):
 
 
 def test_recipes_lists_every_recipe(capsys):
-    from sklearn_asd.recipes import RECIPES
+    import subprocess
+    import sys
+
+    from sklearn_asd.recipes import RECIPES, REGISTRY
 
     assert main(["recipes"]) == 0
-    out = capsys.readouterr().out
-    assert all(name in out for name in RECIPES)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(RECIPES)
+    for line, info in zip(lines, REGISTRY.values()):
+        # the name never runs into its summary
+        assert line.split(None, 1)[1].startswith(info.summary)
+        assert line.endswith("[outlier rows]") == info.uses_outliers
+    # listing the recipes never imports torch
+    code = "import sys; from sklearn_asd.cli import main; main(['recipes']); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.splitlines()[-1] == "False"
 
 
 def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsys):
@@ -91,7 +102,7 @@ def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsy
 
 
 def test_evaluate_plots_draw_the_threshold_of_the_decision_files(tmp_path):
-    from sklearn_asd import cli
+    from sklearn_asd import _commands, cli
 
     scores = np.array([0.1, 0.5, 0.7, 0.2])
     by_name = {f"c{i}.wav": i for i in range(4)}
@@ -101,10 +112,10 @@ def test_evaluate_plots_draw_the_threshold_of_the_decision_files(tmp_path):
     args = cli.build_parser().parse_args(
         ["evaluate", "--data", "x", "--machine", "valve", "--scores", str(tmp_path)]
     )
-    assert cli._threshold_from_decisions(args, by_name, scores) == pytest.approx(0.35)
+    assert _commands._threshold_from_decisions(args, by_name, scores) == pytest.approx(0.35)
     # decisions that no single threshold explains draw none
     (tmp_path / "decision_result_valve_section_00_test.csv").write_text("c0.wav,1\nc1.wav,0\n")
-    assert cli._threshold_from_decisions(args, by_name, scores) is None
+    assert _commands._threshold_from_decisions(args, by_name, scores) is None
 
 
 def test_cli_errors(shared_data, tmp_path, capsys):
@@ -253,7 +264,7 @@ def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
 def test_embeddings_are_what_the_detector_sees(routing):
     from sklearn.pipeline import Pipeline
 
-    from sklearn_asd.cli import embeddings
+    from sklearn_asd._commands import embeddings
     from sklearn_asd.detectors import AutoEncoderDetector, KNNDetector, SoftmaxScore
     from sklearn_asd.embedders import ClassifierEmbedder
     from sklearn_asd.features import LogMel, Pool
@@ -324,10 +335,8 @@ def test_help_does_not_import_torch_and_every_option_has_help():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
-    from sklearn_asd.cli import RECIPE_NAMES, build_parser
-    from sklearn_asd.recipes import RECIPES
+    from sklearn_asd.cli import build_parser
 
-    assert sorted(RECIPE_NAMES) == sorted(RECIPES)
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, command in sub.choices.items():
@@ -447,6 +456,6 @@ def test_cli_refuses_what_would_be_silently_wrong(tmp_path, capsys, monkeypatch)
     def broken(args):
         raise KeyError("duration")
 
-    monkeypatch.setattr(_commands, "_recipes", broken)
-    assert main(["recipes"]) == 2
-    assert capsys.readouterr().err == "sklearn-asd recipes: error: missing entry 'duration'\n"
+    monkeypatch.setattr(_commands, "_demo", broken)
+    assert main(["demo"]) == 2
+    assert capsys.readouterr().err == "sklearn-asd demo: error: missing entry 'duration'\n"

@@ -25,16 +25,7 @@ from ..detectors import (
 )
 from ..embedders import ClassifierEmbedder
 from ..features import STFT, LogMel
-
-# Giri et al. (DCASE 2020), best settings per machine type: augmentation and epochs.
-GIRI_MACHINE_TABLE = {
-    "ToyCar": ("post_log", True, 20),
-    "ToyConveyor": ("pre_log", False, 10),
-    "fan": ("pre_log", False, 10),
-    "pump": ("post_log", True, 20),
-    "slider": ("pre_log", False, 10),
-    "valve": ("post_log", False, 10),
-}
+from ._registry import GIRI_MACHINE_TABLE, REGISTRY
 
 
 def _logmel(**kw):
@@ -305,24 +296,5 @@ def hai2024(*, fast=False, random_state=0):
     return Pipeline([("ensemble", StandardizedEnsemble(parts, per_section=True))])
 
 
-RECIPES = {
-    "dcase_autoencoder": dcase_autoencoder,
-    "dcase_mobilenetv2": dcase_mobilenetv2,
-    "giri2020": giri2020,
-    "morita2021": morita2021,
-    "team42_sepstgram": team42_sepstgram,
-    "kazakova2022": kazakova2022,
-    "kazakova2022_classifier": kazakova2022_classifier,
-    "hai2024": hai2024,
-    "hai2024_dual_branch": hai2024_dual_branch,
-    "hai2024_oevae": hai2024_oevae,
-}
-USES_OUTLIERS = ("kazakova2022", "kazakova2022_classifier", "hai2024", "hai2024_oevae")
-"""Recipes that train with outlier exposure when rows marked ``outlier=True`` are passed to fit."""
-
-
-def make_recipe(name, *, fast=False, random_state=0, **options):
-    """Build the recipe ``name`` (a key of ``RECIPES``): one way for the CLI, benchmarks and users."""
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; the recipes are {sorted(RECIPES)}.")
-    return RECIPES[name](fast=fast, random_state=random_state, **options)
+RECIPES = {name: globals()[name] for name in REGISTRY}
+"""Every recipe function by name (``REGISTRY`` says what each one is without importing this)."""

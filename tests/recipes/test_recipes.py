@@ -44,6 +44,22 @@ def with_outliers(train, other):
     return X, np.r_[train.y, other.y], meta
 
 
+def test_the_registry_says_what_each_recipe_is_and_takes():
+    import inspect
+
+    from sklearn_asd.recipes import REGISTRY
+
+    assert list(REGISTRY) == list(RECIPES)
+    for name, info in REGISTRY.items():
+        function = RECIPES[name]
+        assert function.__doc__.strip().splitlines()[0] == info.summary, name
+        keywords = [p for p in inspect.signature(function).parameters if p not in ("fast", "random_state")]
+        assert tuple(keywords) == info.options, name
+    assert USES_OUTLIERS == tuple(n for n, i in REGISTRY.items() if i.uses_outliers)
+    with pytest.raises(TypeError, match=r"recipe 'dcase_autoencoder' takes no option \['verbose'\]"):
+        make_recipe("dcase_autoencoder", verbose=1)
+
+
 def test_every_recipe_builds_instantly_with_one_signature():
     for name in RECIPES:
         t0 = time.perf_counter()
