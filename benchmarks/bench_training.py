@@ -78,7 +78,7 @@ def main(argv=None):
     plain_times, n = plain_loop(X, targets, args.width, args.epochs, args.batch_size, seed=0)
     timer = EpochTimer()
     ClassifierEmbedder(
-        module_params={"width_mult": args.width},
+        module__width_mult=args.width,
         patch_frames=64,
         patch_hop=8,
         max_epochs=args.epochs,

@@ -187,7 +187,7 @@ def evaluate(name, model, train, test):
     mean = rep["arithmetic mean"]
     # DCASE 2020 (one domain): the AUC and pAUC of each machine ID
     per_section = {s: v["AUC"] for s, v in rep["sections"].items()} if protocol == "2020" else {}
-    kinds = {}
+    kinds = member_aucs(model, test, protocol)
     if "anomaly_kind" in test:
         for kind in np.unique(test.anomaly_kind[test.anomaly == 1]):
             rows = (test.anomaly == 0) | (test.anomaly_kind == kind)
@@ -204,6 +204,30 @@ def evaluate(name, model, train, test):
         "score s": score_s,
         "kinds": kinds,
     }
+
+
+def member_aucs(model, test, protocol):
+    """``{"<member> AUC": mean AUC over sections}`` of each member of a StandardizedEnsemble that ends
+    ``model``: what each member contributes (source AUC under the 2021 protocol)."""
+    from sklearn_asd.detectors import StandardizedEnsemble
+
+    final = model[-1] if isinstance(model, Pipeline) else model
+    if not isinstance(final, StandardizedEnsemble):
+        return {}
+    Xt = model[:-1].transform(test.X) if isinstance(model, Pipeline) and len(model) > 1 else test.X
+    scores = final.member_anomaly_scores(Xt, section=test.section, domain=test.domain)
+    out = {}
+    for name, member in scores.items():
+        rep = dcase_report(
+            test.anomaly,
+            member,
+            section=test.section,
+            domain=test.domain,
+            protocol=protocol,
+            output_dict=True,
+        )
+        out[f"{name} AUC"] = rep["arithmetic mean"]["AUC" if protocol == "2020" else "AUC (source)"]
+    return out
 
 
 def synthetic(seed, n_train, n_target, duration, n_test):

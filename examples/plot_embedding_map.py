@@ -39,7 +39,7 @@ model = Pipeline(
             "embed",
             ClassifierEmbedder(
                 "mobilenetv2",
-                module_params={"width_mult": 0.25},
+                module__width_mult=0.25,
                 augment=[SpectralWarp(alphas=(0.95, 1.05))],
                 patch_frames=32,
                 patch_hop=8,

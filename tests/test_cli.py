@@ -279,9 +279,7 @@ def test_embeddings_are_what_the_detector_sees(routing):
     S = baseline[0].transform(data.X)
     np.testing.assert_allclose(embeddings(baseline, data.X), S.mean(axis=-1), rtol=1e-6)
     # a SoftmaxScore: its embedder's embeddings
-    emb = ClassifierEmbedder(
-        module_params={"width_mult": 0.25}, patch_frames=16, max_epochs=1, random_state=0
-    )
+    emb = ClassifierEmbedder(module__width_mult=0.25, patch_frames=16, max_epochs=1, random_state=0)
     softmax = Pipeline([("logmel", LogMel(n_mels=16)), ("score", SoftmaxScore(emb))])
     softmax.fit(data.X, data.y, section=data.section)
     expected = softmax[-1].estimator_.transform(softmax[0].transform(data.X))

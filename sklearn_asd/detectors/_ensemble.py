@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..utils._anomaly import routed_anomaly_score
 from ._base import BaseDetector, MetaDetector, fit_member, training_scores
@@ -55,6 +56,8 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
     ... ).fit(X)
     >>> ens.predict([[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]])
     array([ 1, -1])
+    >>> sorted(ens.member_anomaly_scores([[5.0, 5.0, 5.0]]))  # what each member says of the clip
+    ['knn', 'maha']
     """
 
     _parameter_constraints = {
@@ -127,8 +130,40 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         self.stats_ = self._standardization_stats(scores, section, self.per_section)
         return self._combine(scores, section)
 
-    def _anomaly_score(self, X, section, domain):
-        scores = np.array(
+    def _member_scores(self, X, section, domain):
+        return np.array(
             [routed_anomaly_score(est, X, section=section, domain=domain) for est in self.estimators_]
         )
-        return self._combine(scores, section)
+
+    def _anomaly_score(self, X, section, domain):
+        return self._combine(self._member_scores(X, section, domain), section)
+
+    def member_anomaly_scores(self, X, section=None, domain=None, *, standardized=True):
+        """Each member's anomaly scores of ``X``: what it contributes to the ensemble's.
+
+        Parameters
+        ----------
+        X : array-like
+            Clips, as the members take them (after the pipeline's earlier steps).
+        section, domain : array-like of shape (n_clips,), default=None
+            As for :meth:`anomaly_score`.
+        standardized : bool, default=True
+            The scores after the per-section standardization (what is combined), or the
+            members' own (``False``).
+
+        Returns
+        -------
+        scores : dict
+            ``{name: ndarray of shape (n_clips,)}``, higher = more anomalous, in member order.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        n = _num_samples(X)
+        if section is None:
+            section = self._default_section(n)
+        section = self._metadata("section", section, n, self._needs_section())
+        domain = self._metadata("domain", domain, n, self._needs_domain(scoring=True))
+        scores = self._member_scores(X, section, domain)
+        if standardized:
+            scores = self._standardize(scores, section, self.per_section, self.stats_)
+        return {name: member for (name, _), member in zip(self.estimators, scores)}

@@ -169,12 +169,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         STFT image classifier of Kazakova et al.), ``"dualbranch"`` (waveforms: Hai et al.'s
         spectrum + log-mel + phase network), or a backbone class
         whose instances map a batch of patches to (batch, ``embedding_dim``).
-    module_params : dict or None, default=None
-        Parameters of the backbone (e.g. ``{"width_mult": 0.5}``); MobileFaceNet's input
-        shape and the STgram networks' clip length are filled in from the data.
     head : {"softmax", "arcface", "adacos", "subcluster_adacos"}, default="softmax"
-    head_params : dict or None, default=None
-        E.g. ``{"s": 30.0, "m": 0.5}`` for ArcFace.
     loss : {"auto", "ce", "kl"}, default="auto"
         ``"auto"``: KL divergence for soft labels (Mixup), cross-entropy otherwise.
     patch_frames : int or None, default=64
@@ -221,6 +216,13 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         skorch callbacks.
     verbose : int, default=0
         skorch's per-epoch progress table when 1.
+    **kwargs
+        The backbone's and the head's own parameters, named as skorch names them:
+        ``module__<name>`` (e.g. ``module__width_mult=0.5``; MobileFaceNet's input shape and the
+        waveform networks' clip length are filled in from the data) and ``head__<name>``
+        (e.g. ``head__s=30.0, head__m=0.5`` for ArcFace). They are parameters like the others:
+        ``get_params`` lists them and ``GridSearchCV`` tunes them
+        (``{"embedder__module__width_mult": [0.25, 0.5]}``).
 
     Attributes
     ----------
@@ -247,7 +249,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     >>> from sklearn_asd.embedders import ClassifierEmbedder
     >>> S = np.random.RandomState(0).normal(size=(8, 32, 40)).astype(np.float32)
     >>> y = ["id_00"] * 4 + ["id_02"] * 4
-    >>> emb = ClassifierEmbedder(module_params={"width_mult": 0.25}, patch_frames=16, patch_hop=8,
+    >>> emb = ClassifierEmbedder(module__width_mult=0.25, patch_frames=16, patch_hop=8,
     ...                          max_epochs=1, random_state=0).fit(S, y)
     >>> emb.transform(S).shape, emb.predict_proba(S).shape
     ((8, 1280), (8, 2))
@@ -257,9 +259,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "module": [StrOptions(set(_BACKBONES)), type],
-        "module_params": [dict, None],
         "head": [StrOptions(set(_HEADS))],
-        "head_params": [dict, None],
         "loss": [StrOptions({"auto", "ce", "kl"})],
         "patch_frames": [Interval(Integral, 1, None, closed="left"), None],
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
@@ -284,9 +284,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self,
         module="mobilenetv2",
         *,
-        module_params=None,
         head="softmax",
-        head_params=None,
         loss="auto",
         patch_frames=64,
         patch_hop=8,
@@ -305,11 +303,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         random_state=None,
         callbacks=None,
         verbose=0,
+        **kwargs,
     ):
         self.module = module
-        self.module_params = module_params
         self.head = head
-        self.head_params = head_params
         self.loss = loss
         self.patch_frames = patch_frames
         self.patch_hop = patch_hop
@@ -328,6 +325,34 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        # module__* and head__* (skorch's convention); any other name is Python's TypeError
+        unexpected = sorted(k for k in kwargs if not k.startswith(self._PREFIXES))
+        if unexpected:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword arguments {unexpected}; the backbone's and "
+                "the head's parameters are named module__<name> and head__<name>."
+            )
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------- module__* / head__*
+
+    _PREFIXES = ("module__", "head__")
+
+    def _prefixed(self, prefix):
+        """The ``prefix<name>`` parameters, as ``{name: value}``."""
+        return {k[len(prefix) :]: v for k, v in vars(self).items() if k.startswith(prefix)}
+
+    def get_params(self, deep=True):
+        """Parameters, with the backbone's and head's as ``module__<name>`` and ``head__<name>``."""
+        params = super().get_params(deep=deep)
+        params.update({k: v for k, v in vars(self).items() if k.startswith(self._PREFIXES)})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``module__<name>`` and ``head__<name>`` set the backbone's and head's."""
+        for key in [k for k in params if k.startswith(self._PREFIXES)]:
+            setattr(self, key, params.pop(key))
+        return super().set_params(**params)
 
     # ------------------------------------------------------------------ input
 
@@ -432,7 +457,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
 
     def _module_kwargs(self, X, n_classes):
         """The keyword arguments of :func:`classifier_module` for clips ``X`` and ``n_classes``."""
-        params = dict(self.module_params or {})
+        params = self._prefixed("module__")
         backbone_class = self._backbone_class()
         if backbone_class is MobileFaceNet:
             params.setdefault("input_shape", (X.shape[1], self._patch_frames() or X.shape[2]))
@@ -442,7 +467,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             "backbone": backbone_class,
             "backbone_params": params,
             "head": self.head,
-            "head_params": dict(self.head_params or {}),
+            "head_params": self._prefixed("head__"),
             "n_classes": n_classes,
         }
 

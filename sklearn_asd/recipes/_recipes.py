@@ -63,7 +63,7 @@ def dcase_mobilenetv2(*, fast=False, random_state=0):
     """
     embedder = ClassifierEmbedder(
         "mobilenetv2",
-        module_params={"width_mult": 0.5},
+        module__width_mult=0.5,
         patch_hop=_cpu(fast, 8, 32),
         max_epochs=_cpu(fast, 20, 4),
         lr=_cpu(fast, 1e-4, 1e-3),
@@ -99,7 +99,7 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True)
     def classifier(module, params):
         embedder = ClassifierEmbedder(
             module,
-            module_params=params,
+            **{f"module__{k}": v for k, v in params.items()},
             augment=augment,
             patch_hop=_cpu(fast, 8, 64),
             max_epochs=_cpu(fast, epochs, 3),
@@ -146,7 +146,7 @@ def morita2021(*, fast=False, random_state=0, backbone="mobilefacenet", aggregat
     module, params = backbones[backbone]
     embedder = ClassifierEmbedder(
         module,
-        module_params=params,
+        **{f"module__{k}": v for k, v in (params or {}).items()},
         head="arcface",
         patch_frames=32,
         patch_hop=_cpu(fast, 16, 64),
@@ -172,7 +172,7 @@ def team42_sepstgram(*, fast=False, random_state=0):
     """
     embedder = ClassifierEmbedder(
         "sepstgramnet",
-        module_params={"n_mels": 64} if fast else None,
+        **({"module__n_mels": 64} if fast else {}),
         max_epochs=_cpu(fast, 20, 3),
         lr=1e-3,
         batch_size=16,
@@ -218,7 +218,8 @@ def kazakova2022_classifier(*, fast=False, random_state=0):
     augment = [PitchShift(n_steps=(-1.0, 1.0))] + ([] if fast else [TimeStretch(rates=(0.9, 1.1))])
     embedder = ClassifierEmbedder(
         "stftimage",
-        module_params={"width_mult": _cpu(fast, 1.0, 0.5), "size": _cpu(fast, (320, 320), (160, 160))},
+        module__width_mult=_cpu(fast, 1.0, 0.5),
+        module__size=_cpu(fast, (320, 320), (160, 160)),
         target="machine",
         outlier_exposure=True,
         augment=augment,
@@ -248,7 +249,7 @@ def hai2024_dual_branch(*, fast=False, random_state=0):
 
     embedder = ClassifierEmbedder(
         "dualbranch",
-        module_params={"n_mels": _cpu(fast, 128, 64)},
+        module__n_mels=_cpu(fast, 128, 64),
         head="subcluster_adacos",
         optimizer=torch.optim.Adamax,
         lr=_cpu(fast, 1e-3, 2e-3),

@@ -530,3 +530,24 @@ def test_a_domain_aware_detector_without_domains_says_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted.anomaly_score(X)
+
+
+@pytest.mark.parametrize("combine, weights", [("mean", None), ("mean", [0.7, 0.3]), ("max", None)])
+def test_ensemble_member_scores_are_what_it_combines(combine, weights):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    section = np.repeat(["section_00", "section_01"], 30)
+    members = [("knn", KNNDetector(metric="euclidean", per_section=True)), ("maha", MahalanobisDetector())]
+    ens = StandardizedEnsemble(members, combine=combine, weights=weights).fit(X, section=section)
+    T, t_section = rng.normal(size=(10, 3)) * 2, np.repeat(["section_00", "section_01"], 5)
+    z = ens.member_anomaly_scores(T, section=t_section)
+    assert list(z) == ["knn", "maha"]
+    stacked = np.array(list(z.values()))
+    expected = stacked.max(axis=0) if combine == "max" else np.average(stacked, axis=0, weights=weights)
+    np.testing.assert_allclose(ens.anomaly_score(T, section=t_section), expected)
+    raw = ens.member_anomaly_scores(T, section=t_section, standardized=False)
+    for (name, _), fitted in zip(members, ens.estimators_):
+        np.testing.assert_array_equal(raw[name], fitted.anomaly_score(T, section=t_section))
+    # standardized by each section's training scores of the member
+    means, stds = ens.stats_["section_01"]
+    np.testing.assert_allclose(z["maha"][5:], (raw["maha"][5:] - means[1]) / stds[1])

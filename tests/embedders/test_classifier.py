@@ -16,7 +16,7 @@ from sklearn_asd.metrics import dcase_scorer
 from sklearn_asd.model_selection import NormalOnlyKFold
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-TINY = dict(module_params={"width_mult": 0.25}, patch_frames=16, patch_hop=8, max_epochs=1, batch_size=16)
+TINY = dict(module__width_mult=0.25, patch_frames=16, patch_hop=8, max_epochs=1, batch_size=16)
 
 
 def clips(n_per_class=6, n_classes=2, n_freqs=32, n_frames=40, seed=0):
@@ -106,7 +106,11 @@ def test_seeded_training_is_repeatable_and_pickles(tmp_path):
 def test_margin_heads(head):
     X, y = clips(n_classes=3)
     params = {"subcluster_adacos": {"n_subclusters": 2}, "arcface": {"s": 10.0, "m": 0.2}}.get(head)
-    emb = ClassifierEmbedder(head=head, head_params=params, random_state=0, **TINY).fit(X, y)
+    head_params = {f"head__{k}": v for k, v in (params or {}).items()}
+    emb = ClassifierEmbedder(head=head, random_state=0, **head_params, **TINY).fit(X, y)
+    if params:  # the head was built with them
+        head_module = emb.net_.module_.head
+        assert all(getattr(head_module, k, v) == v for k, v in params.items())
     assert emb.predict_proba(X).shape == (18, 3)
 
 
@@ -139,12 +143,17 @@ def test_other_backbones():
     X, y = clips(n_frames=32)
     face = ClassifierEmbedder("mobilefacenet", patch_frames=16, patch_hop=16, max_epochs=1, random_state=0)
     assert face.fit(X, y).transform(X).shape == (12, 128)
-    res = ClassifierEmbedder("resnet", **{**TINY, "module_params": {"depth": 18, "embedding_dim": 64}})
+    res = ClassifierEmbedder(
+        "resnet",
+        **{
+            **{k: v for k, v in TINY.items() if not k.startswith("module__")},
+            "module__depth": 18,
+            "module__embedding_dim": 64,
+        },
+    )
     assert res.fit(X, y).transform(X).shape == (12, 64)
     waves = np.random.default_rng(0).normal(size=(6, 4096)).astype(np.float32)
-    stgram = ClassifierEmbedder(
-        "stgramnet", module_params={"n_mels": 32}, max_epochs=1, batch_size=4, random_state=0
-    )
+    stgram = ClassifierEmbedder("stgramnet", module__n_mels=32, max_epochs=1, batch_size=4, random_state=0)
     assert stgram.fit(waves, y[::2]).transform(waves).shape == (6, 512)
 
 
@@ -270,6 +279,6 @@ class TinyBackbone(torch.nn.Module):
 
 def test_a_custom_backbone_class_follows_the_contract():
     X, y = clips()
-    emb = ClassifierEmbedder(TinyBackbone, module_params={"embedding_dim": 5}, patch_frames=16, max_epochs=2)
+    emb = ClassifierEmbedder(TinyBackbone, module__embedding_dim=5, patch_frames=16, max_epochs=2)
     emb.set_params(random_state=0, validation_fraction=None).fit(X, y)
     assert emb.embedding_dim_ == 5 and emb.transform(X).shape == (12, 5)

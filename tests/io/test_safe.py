@@ -36,7 +36,7 @@ def _models():
         n_frames=2, hidden=8, n_hidden=1, bottleneck=4, max_epochs=2, outlier_exposure=True, random_state=0
     )
     emb = ClassifierEmbedder(
-        module_params={"width_mult": 0.25}, head="arcface", patch_frames=16, max_epochs=1, random_state=0
+        module__width_mult=0.25, head="arcface", patch_frames=16, max_epochs=1, random_state=0
     )
     oevae = OEVAE(segment_frames=8, latent_dim=8, max_epochs=1, random_state=0)
     return {

@@ -188,10 +188,10 @@ def test_giri_follows_the_per_machine_table(machine_type):
     mix = [a for a in augment if isinstance(a, Mixup)][0]
     assert mix.space == space and mix.pairs == "across_classes"
     assert embedder.max_epochs == epochs and embedder.lr == 1e-4
-    assert (embedder.module_params, embedder.patch_frames, embedder.patch_hop) == ({"width_mult": 0.5}, 64, 8)
+    assert (embedder.module__width_mult, embedder.patch_frames, embedder.patch_hop) == (0.5, 64, 8)
     assert score.kind == "prob"
     members = dict(giri2020(machine_type=machine_type).steps[-1][1].estimators)
-    assert members["resnet50"].estimator.module_params == {"depth": 50}
+    assert members["resnet50"].estimator.get_params()["module__depth"] == 50
     with pytest.raises(ValueError, match="machine_type must be one of"):
         giri2020(machine_type="gearbox")
 
@@ -250,3 +250,33 @@ def test_morita_options(backbone, aggregate, routing):
     assert emb.transform(S).shape == (6, 128)  # MobileNetV2's 1280 channels projected to 128
     with pytest.raises(ValueError, match="backbone must be one of"):
         morita2021(backbone="vgg")
+
+
+@pytest.mark.slow
+def test_grid_search_tunes_a_backbone_parameter_of_a_classifier_recipe(machine, routing):
+    # skorch's convention: the backbone's parameters are the embedder's module__<name>
+    train, test, _ = machine
+    model = make_recipe("hai2024_dual_branch", fast=True)
+    model.set_params(embed__max_epochs=1, embed__module__n_mels=16)
+    assert model.get_params()["embed__module__n_mels"] == 16
+    search = GridSearchCV(
+        model,
+        {"embed__module__n_mels": [16, 24]},
+        scoring=dcase_scorer,
+        cv=NormalOnlyKFold(n_splits=2, shuffle=True, random_state=0),
+        refit=True,
+    )
+    X = np.concatenate([train.X, test.X])
+    search.fit(
+        X,
+        np.r_[train.y, test.y],
+        anomaly=np.r_[np.zeros(len(train.X), int), test.anomaly],
+        section=np.r_[train.section, test.section],
+        domain=np.r_[train.domain, test.domain],
+    )
+    assert {p["embed__module__n_mels"] for p in search.cv_results_["params"]} == {16, 24}
+    # the refitted network was built with the chosen value (its mel filterbank has that many bands)
+    fitted = search.best_estimator_["embed"]
+    bands = fitted.net_.module_.backbone.logmel.mel_basis.shape[0]
+    assert bands == search.best_params_["embed__module__n_mels"]
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
