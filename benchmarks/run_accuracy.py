@@ -311,7 +311,7 @@ def main(argv=None):
 
     columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
     header = (
-        f"{'data':28s}{'model':24s}" + "".join(f"{c:>9s}" for c in columns) + f"{'fit s':>8s}  per-kind AUC"
+        f"{'data':32s}{'model':24s}" + "".join(f"{c:>9s}" for c in columns) + f"{'fit s':>8s}  per-kind AUC"
     )
     print(header)
     print("-" * len(header), flush=True)
@@ -344,7 +344,7 @@ def main(argv=None):
                 )
                 label = f"{data_name} s{seed}" if real and len(args.train_seeds) > 1 else data_name
                 print(
-                    f"{label:28s}{name:24s}"
+                    f"{label:32s}{name:24s}"
                     + "".join(f"{row[c]:9.3f}" for c in columns)
                     + f"{row['fit s']:8.1f}  {kinds}",
                     flush=True,

@@ -87,7 +87,7 @@ class ClipAccuracy(Callback):
             self.X,
             lambda m, xb: torch.softmax(m(xb), dim=1),
             e._patch_frames(),
-            e.patch_hop,
+            e._patch_hop(),
             e.batch_size,
         ).mean(axis=1)
         net.history.record("valid_acc", float(np.mean(proba.argmax(axis=1) == self.targets)))
@@ -173,8 +173,15 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     loss : {"auto", "ce", "kl"}, default="auto"
         ``"auto"``: KL divergence for soft labels (Mixup), cross-entropy otherwise.
     patch_frames : int or None, default=64
-        Frames per patch; ``None``: whole clips (the STgram networks always take whole clips).
+        Frames per patch; ``None``: whole clips. Waveform backbones cut ``segment_samples`` instead.
     patch_hop : int, default=8
+    segment_samples : int or None, default=None
+        Waveform backbones: cut clips into segments of this many samples (every
+        ``segment_hop``), each a training item with its clip's target, as patches are for
+        spectrograms; ``transform`` and ``predict_proba`` then aggregate a clip's segments.
+        ``None``: whole clips.
+    segment_hop : int or None, default=None
+        Samples between segment starts; ``None``: ``segment_samples`` (no overlap).
     aggregate : {"mean", "std", "mean+std"}, default="mean"
         How ``transform`` turns patch embeddings into a clip embedding.
 
@@ -263,6 +270,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "loss": [StrOptions({"auto", "ce", "kl"})],
         "patch_frames": [Interval(Integral, 1, None, closed="left"), None],
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
+        "segment_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "segment_hop": [Interval(Integral, 1, None, closed="left"), None],
         "aggregate": [StrOptions({"mean", "std", "mean+std"})],
         "augment": "no_validation",
         "outlier_exposure": ["boolean", StrOptions({"auto"})],
@@ -288,6 +297,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         loss="auto",
         patch_frames=64,
         patch_hop=8,
+        segment_samples=None,
+        segment_hop=None,
         aggregate="mean",
         augment=None,
         outlier_exposure="auto",
@@ -310,6 +321,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         self.loss = loss
         self.patch_frames = patch_frames
         self.patch_hop = patch_hop
+        self.segment_samples = segment_samples
+        self.segment_hop = segment_hop
         self.aggregate = aggregate
         self.augment = augment
         self.outlier_exposure = outlier_exposure
@@ -363,7 +376,13 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         return issubclass(self._backbone_class(), _WAVEFORM_BACKBONES)
 
     def _patch_frames(self):
-        return None if self._takes_waveforms() else self.patch_frames
+        """The length of a training item along the last axis: frames, or samples of a waveform."""
+        return self.segment_samples if self._takes_waveforms() else self.patch_frames
+
+    def _patch_hop(self):
+        if self._takes_waveforms():
+            return self.segment_hop or self.segment_samples or 1
+        return self.patch_hop
 
     def _check_clips(self, X, reset):
         X = check_array(X, allow_nd=True, dtype=np.float32)
@@ -372,6 +391,10 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             if X.ndim != 2:
                 raise ValueError(
                     f"{name}(module={self.module!r}) takes waveforms (n_clips, n_samples), got {X.shape}."
+                )
+            if self.segment_samples is not None and X.shape[1] < self.segment_samples:
+                raise ValueError(
+                    f"clips have {X.shape[1]} samples, fewer than segment_samples={self.segment_samples}."
                 )
         elif X.ndim != 3:
             raise ValueError(
@@ -462,7 +485,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         if backbone_class is MobileFaceNet:
             params.setdefault("input_shape", (X.shape[1], self._patch_frames() or X.shape[2]))
         if issubclass(backbone_class, _WAVEFORM_BACKBONES):
-            params.setdefault("n_samples", X.shape[1])
+            params.setdefault("n_samples", self.segment_samples or X.shape[1])
         return {
             "backbone": backbone_class,
             "backbone_params": params,
@@ -534,7 +557,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             verbose=self.verbose,
         )
         self.embedding_dim_ = self.net_.module.backbone.embedding_dim
-        dataset = PatchDataset(X_train, targets, self._patch_frames(), self.patch_hop)
+        dataset = PatchDataset(X_train, targets, self._patch_frames(), self._patch_hop())
         # a last batch of one patch cannot train batch normalization: leave it out of that epoch
         self.net_.set_params(iterator_train__drop_last=len(dataset) % self.batch_size == 1)
         self.net_.fit(dataset, y=None)
@@ -548,7 +571,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         """``fn(module, batch)`` over every patch, as (n_clips, n_patches, ...)."""
         check_is_fitted(self)
         X = self._check_clips(X, reset=False)
-        return patch_outputs(self.net_, X, fn, self._patch_frames(), self.patch_hop, self.batch_size)
+        return patch_outputs(self.net_, X, fn, self._patch_frames(), self._patch_hop(), self.batch_size)
 
     def transform(self, X):
         """Clip embeddings: the patch embeddings of each clip, aggregated (``aggregate``)."""

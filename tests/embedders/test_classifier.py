@@ -282,3 +282,32 @@ def test_a_custom_backbone_class_follows_the_contract():
     emb = ClassifierEmbedder(TinyBackbone, module__embedding_dim=5, patch_frames=16, max_epochs=2)
     emb.set_params(random_state=0, validation_fraction=None).fit(X, y)
     assert emb.embedding_dim_ == 5 and emb.transform(X).shape == (12, 5)
+
+
+def test_waveform_backbones_train_on_segments():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(8, 4000)).astype(np.float32)
+    y = ["id_00"] * 4 + ["id_02"] * 4
+    emb = ClassifierEmbedder(
+        "stgramnet",
+        module__n_mels=16,
+        segment_samples=1600,
+        segment_hop=800,
+        max_epochs=1,
+        batch_size=4,
+        validation_fraction=None,
+        random_state=0,
+    ).fit(X, y)
+    # the network is built for 1600-sample segments, and a clip's probabilities are the mean of
+    # its 4 segments'
+    assert emb._net_spec["module_kwargs"]["backbone_params"]["n_samples"] == 1600
+    proba = emb.predict_proba(X)
+    assert proba.shape == (8, 2)
+    module = emb.net_.module_.eval()
+    with torch.no_grad():
+        segments = [
+            torch.softmax(module(torch.as_tensor(X[:, s : s + 1600])), 1).numpy() for s in range(0, 2401, 800)
+        ]
+    np.testing.assert_allclose(proba, np.mean(segments, axis=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="fewer than segment_samples=1600"):
+        ClassifierEmbedder("stgramnet", segment_samples=1600, max_epochs=1).fit(X[:, :1000], y)
