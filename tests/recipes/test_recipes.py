@@ -161,7 +161,7 @@ def test_giri_scores_a_warped_clip_as_anomalous(routing):
     aucs = []
     for random_state in (0, 1):
         model = giri2020(machine_type="ToyCar", ensemble=False, fast=True, random_state=random_state)
-        # small clips: shorter patches, more steps than the CPU setting's 3 epochs of 10-s clips
+        # small clips: shorter patches, more steps than the CPU setting's 8 epochs of 10-s clips
         model.set_params(
             score__estimator__patch_frames=32,
             score__estimator__patch_hop=8,
