@@ -59,8 +59,8 @@ def dcase_mobilenetv2(*, fast=False, random_state=0):
     Log-mel 128 bands, 64-frame patches every 8 frames, MobileNetV2 (width 0.5), softmax over the
     sections (or section x attribute classes), Adam 1e-4, 20 epochs; score =
     ``log(1 - p) - log(p)`` of the clip's own class, averaged. ``fast=True`` (CPU): patches every
-    32 frames (the 8-frame hop repeats each frame 8 times), Adam 1e-3, 12 epochs (4 left the
-    held-out ID accuracy at 0.70 on the DCASE 2020 slider IDs, 12 reach 0.91: benchmarks/README).
+    32 frames (the 8-frame hop repeats each frame 8 times), Adam 1e-3, 12 epochs (fewer leave the
+    auxiliary task unlearned on real recordings: benchmarks/README).
     """
     embedder = ClassifierEmbedder(
         "mobilenetv2",
@@ -83,8 +83,8 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True)
     probability of the clip's **true** class (a clip that looks warped is suspect: the warped
     classes never count as its own). ``ensemble=True``: the two networks and a Group MADE
     combined by :class:`StandardizedEnsemble` (scores standardized per ID on the training
-    clips, mean). ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs (3 left the
-    held-out ID accuracy at 0.57 on the DCASE 2020 slider IDs), ResNet-18, Group MADE 10 epochs.
+    clips, mean). ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs, ResNet-18,
+    Group MADE 10 epochs.
 
     Table (AUC % on DCASE 2020 dev, MobileNetV2 with augmentation / ensemble incl. Group MADE):
     ToyCar 88.60 / 95.57, ToyConveyor 78.36 / 81.46, fan 80.61 / 82.39, pump 83.23 / 87.64,
