@@ -243,7 +243,7 @@ def hai2024_dual_branch(*, fast=False, random_state=0):
     section fall in their own attribute classes). Score: the smallest cosine distance to the
     k-means centres of a section's source embeddings and to each of its target embeddings
     (:class:`~sklearn_asd.detectors.KMeansCosineDetector`). Paper: 20 epochs, batch 64, 16
-    centres; ../shared/SEEDS.md gives the settings, no figure for model A alone. ``fast=True``
+    centres; the paper gives no figure for model A alone. ``fast=True``
     (CPU): 64 mel bands, batch 16, 5 epochs.
     """
     import torch
