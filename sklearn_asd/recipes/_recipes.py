@@ -73,7 +73,7 @@ def dcase_mobilenetv2(*, fast=False, random_state=0):
     return Pipeline([("logmel", _logmel()), ("score", SoftmaxScore(embedder, kind="log_odds"))])
 
 
-def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True):
+def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True, combine="mean"):
     """Giri et al. (DCASE 2020): self-supervised section classification with mixup and warping.
 
     Log-mel 128 bands (64 ms / 32 ms), 64-frame images every 8 frames; MobileNetV2 (width 0.5) and
@@ -83,7 +83,8 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True)
     probability of the clip's **true** class (a clip that looks warped is suspect: the warped
     classes never count as its own). ``ensemble=True``: the two networks and a Group MADE
     combined by :class:`StandardizedEnsemble` (scores standardized per ID on the training
-    clips, mean). ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs, ResNet-18,
+    clips, then their ``combine``: ``"mean"`` or ``"max"``, the paper's two forms; each member's
+    scores: ``model[-1].member_anomaly_scores(model[:-1].transform(X), section=...)``). ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs, ResNet-18,
     Group MADE 10 epochs.
 
     Table (AUC % on DCASE 2020 dev, MobileNetV2 with augmentation / ensemble incl. Group MADE):
@@ -117,7 +118,7 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True)
         ("resnet50", classifier("resnet", {"depth": _cpu(fast, 50, 18)})),
         ("groupmade", GroupMADEDetector(max_epochs=_cpu(fast, 50, 10), random_state=random_state)),
     ]
-    return Pipeline([("logmel", _logmel()), ("ensemble", StandardizedEnsemble(members))])
+    return Pipeline([("logmel", _logmel()), ("ensemble", StandardizedEnsemble(members, combine=combine))])
 
 
 def morita2021(*, fast=False, random_state=0, backbone="mobilefacenet", aggregate="mean"):

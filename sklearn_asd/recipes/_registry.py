@@ -53,7 +53,7 @@ REGISTRY = {
         RecipeInfo(
             "giri2020",
             "Giri et al. (DCASE 2020): self-supervised section classification with mixup and warping.",
-            options=("machine_type", "ensemble"),
+            options=("machine_type", "ensemble", "combine"),
         ),
         RecipeInfo(
             "morita2021",
