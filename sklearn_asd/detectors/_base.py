@@ -328,6 +328,11 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_clips,)
         """
+        X, section, domain, extra = self._check_scoring(X, section, domain, metadata)
+        return self._anomaly_score(X, section, domain, **extra)
+
+    def _check_scoring(self, X, section, domain, metadata):
+        """``(X, section, domain, extra metadata)`` validated for scoring, after ``check_is_fitted``."""
         unknown = set(metadata) - set(self._score_metadata)
         if unknown:
             raise TypeError(
@@ -342,7 +347,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         domain = self._metadata("domain", domain, n, self._needs_domain(scoring=True))
         caller = type(self).__name__
         extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
-        return self._anomaly_score(X, section, domain, **extra)
+        return X, section, domain, extra
 
     def score_samples(self, X, section=None, domain=None, **metadata):
         """Normality of each clip: ``-anomaly_score``, higher = more normal."""

@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..utils._anomaly import routed_anomaly_score
 from ._base import BaseDetector, MetaDetector, fit_member, training_scores
@@ -156,13 +155,7 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         scores : dict
             ``{name: ndarray of shape (n_clips,)}``, higher = more anomalous, in member order.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        n = _num_samples(X)
-        if section is None:
-            section = self._default_section(n)
-        section = self._metadata("section", section, n, self._needs_section())
-        domain = self._metadata("domain", domain, n, self._needs_domain(scoring=True))
+        X, section, domain, _ = self._check_scoring(X, section, domain, {})
         scores = self._member_scores(X, section, domain)
         if standardized:
             scores = self._standardize(scores, section, self.per_section, self.stats_)

@@ -84,8 +84,9 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True,
     classes never count as its own). ``ensemble=True``: the two networks and a Group MADE
     combined by :class:`StandardizedEnsemble` (scores standardized per ID on the training
     clips, then their ``combine``: ``"mean"`` or ``"max"``, the paper's two forms; each member's
-    scores: ``model[-1].member_anomaly_scores(model[:-1].transform(X), section=...)``). ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs, ResNet-18,
-    Group MADE 10 epochs.
+    scores: ``model[-1].member_anomaly_scores(model[:-1].transform(X), section=...)``).
+    ``fast=True`` (CPU): patches every 64 frames, Adam 1e-3, 8 epochs, ResNet-18, Group MADE 10
+    epochs.
 
     Table (AUC % on DCASE 2020 dev, MobileNetV2 with augmentation / ensemble incl. Group MADE):
     ToyCar 88.60 / 95.57, ToyConveyor 78.36 / 81.46, fan 80.61 / 82.39, pump 83.23 / 87.64,
