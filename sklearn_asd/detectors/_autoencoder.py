@@ -11,7 +11,6 @@ from torch import nn
 from ..features._framing import stack_frames
 from ..nn._training import AutocastMixin, predict_batches
 from ..utils._persistence import safe_to_load
-from ._base import BaseDetector
 from ._mahalanobis import MahalanobisDetector
 from ._neural import FrameVectorDetector
 
@@ -133,7 +132,7 @@ class AutoEncoderDetector(FrameVectorDetector):
     """
 
     _parameter_constraints = {
-        **BaseDetector._parameter_constraints,
+        **FrameVectorDetector._parameter_constraints,
         "n_frames": [Interval(Integral, 1, None, closed="left")],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -142,13 +141,6 @@ class AutoEncoderDetector(FrameVectorDetector):
         "outlier_exposure": ["boolean"],
         "oe_weight": [Interval(Real, 0, None, closed="left")],
         "oe_margin": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
     }
 
     def __init__(

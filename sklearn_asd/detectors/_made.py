@@ -1,7 +1,7 @@
 """Group MADE: an autoregressive density model over groups of frames (Giri et al., 2020)."""
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -11,7 +11,6 @@ from torch import nn
 
 from ..features._framing import stack_frames
 from ..nn._training import AutocastMixin, predict_batches
-from ._autoencoder import AutoEncoderDetector
 from ._neural import FrameVectorDetector
 
 
@@ -118,23 +117,9 @@ class GroupMADEDetector(FrameVectorDetector):
     """
 
     _parameter_constraints = {
-        **{
-            k: v
-            for k, v in AutoEncoderDetector._parameter_constraints.items()
-            if k
-            not in (
-                "hidden",
-                "n_hidden",
-                "bottleneck",
-                "scoring",
-                "outlier_exposure",
-                "oe_weight",
-                "oe_margin",
-            )
-        },
+        **FrameVectorDetector._parameter_constraints,
         "n_frames": [Interval(Integral, 2, None, closed="left")],
         "hidden": [tuple],
-        "lr": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(

@@ -1,7 +1,10 @@
 """The base of the neural detectors on log-mel clips (autoencoder, Group MADE, OEVAE)."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
 from ..nn._training import build_net, net_spec
@@ -9,7 +12,23 @@ from ._base import BaseDetector
 
 
 class FrameVectorDetector(BaseDetector):
-    """Base of the detectors on log-mel clips cut into vectors of ``n_frames`` stacked frames."""
+    """Base of the detectors on log-mel clips cut into vectors of ``n_frames`` stacked frames.
+
+    Subclasses take the training parameters declared here (``max_epochs``, ``lr``,
+    ``batch_size``, ``device``, ``random_state``, ``callbacks``, ``verbose``), which
+    :meth:`_train` reads, and add their own constraints to these.
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "callbacks": [list, None],
+        "verbose": ["verbose"],
+    }
 
     def _min_frames(self):
         """(parameter, frames) a clip must hold at least."""

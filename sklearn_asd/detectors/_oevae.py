@@ -159,13 +159,6 @@ class OEVAE(FrameVectorDetector):
         "w": [Interval(Real, 0, 1, closed="both")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "per_section": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
     }
 
     def __init__(
