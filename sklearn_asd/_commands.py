@@ -301,6 +301,8 @@ def _score(args):
 def _evaluate(args):
     if args.model and not args.plots:
         raise ValueError("--model is for the plots: pass --plots DIR with it.")
+    if args.plots:
+        _require_matplotlib()  # before the report, not after it
     data = load_dcase(args.data, args.machine, args.split, load_audio=False)
     by_name = {Path(f).name: i for i, f in enumerate(data.filenames)}
     scores = np.full(len(by_name), np.nan)
@@ -390,12 +392,17 @@ def embeddings(pipeline, X):
     return Xt
 
 
-def _write_plots(out, args, data, scores, threshold, payload, protocol):
-    """ROC curves, score histograms and, with the model, an embedding map and training curves."""
+def _require_matplotlib():
     try:
         import matplotlib
     except ImportError as exc:
         raise ImportError('--plots needs matplotlib: pip install "sklearn-asd[plot]"') from exc
+    return matplotlib
+
+
+def _write_plots(out, args, data, scores, threshold, payload, protocol):
+    """ROC curves, score histograms and, with the model, an embedding map and training curves."""
+    matplotlib = _require_matplotlib()
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
