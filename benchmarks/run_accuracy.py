@@ -340,7 +340,8 @@ def main(argv=None):
                 else:
                     synthetic_rows.append(row)
                 kinds = " ".join(
-                    f"{k[:6]}={v:.2f}" for k, v in {**row["per section"], **row["kinds"]}.items()
+                    f"{k if k.endswith(' AUC') else k[:6]}={v:.2f}"
+                    for k, v in {**row["per section"], **row["kinds"]}.items()
                 )
                 label = f"{data_name} s{seed}" if real and len(args.train_seeds) > 1 else data_name
                 print(
