@@ -57,7 +57,7 @@ def _plain_setstate(cls):
     return setstate is None or setstate is BaseEstimator.__setstate__
 
 
-def _trusted_by_default(name, loaders=("TypeNode",)):
+def _trusted_by_default(name, loaders):
     """Whether a type or function a file names is one of this library's building blocks.
 
     ``loaders`` are the ways the file uses the name (skops's node kinds). Trusted:
@@ -350,7 +350,8 @@ def _open(file):
 
 
 def _untrusted(untrusted, loaders):
-    return sorted(t for t in untrusted if not _trusted_by_default(t, loaders.get(t) or ("TypeNode",)))
+    # a name the schema does not show (it cannot be told how it is used) is never trusted
+    return sorted(t for t in untrusted if not _trusted_by_default(t, loaders.get(t) or ("unknown",)))
 
 
 def get_untrusted_types(file):
