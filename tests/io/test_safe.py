@@ -290,7 +290,7 @@ def test_a_file_whose_skorch_node_unpickles_runs_nothing(tmp_path, capsys):
     assert not marker.exists()
 
 
-def test_a_network_spec_naming_an_unregistered_factory_is_refused(tmp_path, monkeypatch):
+def test_a_network_spec_naming_an_unregistered_factory_is_refused(tmp_path, monkeypatch, capsys):
     # torch.nn.Linear(20000, 20000) would allocate 1.5 GB: the spec names no network of this library
     _ae_file(
         tmp_path / "m.asd",
@@ -303,6 +303,13 @@ def test_a_network_spec_naming_an_unregistered_factory_is_refused(tmp_path, monk
         ValueError, match=r"m.asd is damaged: member 'model.skops' has a network spec .*factory"
     ):
         io.load(tmp_path / "m.asd")
+    # and the command line, in one line
+    from sklearn_asd.cli import main
+
+    (tmp_path / "data" / "fan" / "test").mkdir(parents=True)
+    args = ["score", str(tmp_path / "m.asd"), "--data", str(tmp_path / "data"), "--machine", "fan"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    assert "not one this library registers" in capsys.readouterr().err
     assert not built
 
 
