@@ -238,7 +238,7 @@ def test_morita_settings():
     assert detect.source.metric == detect.target.metric == "cosine"
     assert detect.standardize  # one scale for source and target clips
     fast = morita2021(fast=True)
-    assert (fast[0].n_fft, fast[1].patch_hop, fast[1].max_epochs) == (512, 64, 3)
+    assert (fast[0].n_fft, fast[1].patch_hop, fast[1].max_epochs) == (512, 64, 8)
 
 
 @pytest.mark.parametrize(("backbone", "aggregate"), [("mobilenetv2", "std"), ("mobilefacenet", "std")])
