@@ -332,7 +332,9 @@ def _evaluate(args):
     )
     if args.plots:
         threshold = _threshold_from_decisions(args, by_name, scores)
-        payload = _load_model(args.model, args.allow_pickle, args.trust) if args.model else None
+        payload = (
+            _load_model(args.model, args.allow_pickle, args.trust, device="auto") if args.model else None
+        )
         written = _write_plots(Path(args.plots), args, data, scores, threshold, payload, protocol)
         print(f"\nplots: {', '.join(written)} in {args.plots}")
     return 0
