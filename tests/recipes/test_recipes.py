@@ -280,3 +280,23 @@ def test_grid_search_tunes_a_backbone_parameter_of_a_classifier_recipe(machine, 
     bands = fitted.net_.module_.backbone.logmel.mel_basis.shape[0]
     assert bands == search.best_params_["embed__module__n_mels"]
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_the_recipes_guide_lists_each_recipes_options_as_the_registry():
+    from pathlib import Path
+
+    from sklearn_asd.recipes import REGISTRY
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "user_guide" / "recipes.md"
+    if not guide.is_file():
+        pytest.skip("docs/ is not beside the tests")
+    rows = {}
+    for line in guide.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[2] in ("yes", "no"):
+            rows[cells[0].strip("`")] = cells
+    assert list(rows) == list(REGISTRY)
+    for name, info in REGISTRY.items():
+        options = [o.strip("` ") for o in rows[name][1].split(",")] if rows[name][1] != "none" else []
+        assert tuple(options) == info.options, name
+        assert (rows[name][2] == "yes") == info.uses_outliers, name
