@@ -126,8 +126,7 @@ def _load_model(path, allow_pickle=False, trusted=None, device=None):
             f"{path} was written by sklearn-asd {payload.get('version')}; this is {__version__}: refit it "
             "with this version (fitted estimators are not portable across versions)."
         )
-    if "duration" not in payload and "model" in payload:
-        payload["duration"] = None
+    payload.setdefault("duration", None)  # files written before the clip length was kept
     if device is not None:
         from .utils import resolve_device
 

@@ -27,10 +27,9 @@ def _check_requested(estimator, metadata):
     """Refuse metadata that no step of ``estimator`` requests at scoring time."""
     if not metadata:
         return
-    target = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     wanted = set(routed_metadata(estimator, "decision_function", metadata))
-    if not isinstance(estimator, Pipeline) and not hasattr(target, "anomaly_score"):
-        wanted = set()  # scikit-learn's detectors score from X alone
+    if not isinstance(estimator, Pipeline) and not hasattr(estimator, "anomaly_score"):
+        wanted = set()  # scikit-learn's detectors score from X alone (-score_samples)
     unused = sorted(set(metadata) - wanted)
     if unused:
         raise TypeError(

@@ -110,7 +110,7 @@ def test_margin_heads(head):
     emb = ClassifierEmbedder(head=head, random_state=0, **head_params, **TINY).fit(X, y)
     if params:  # the head was built with them
         head_module = emb.net_.module_.head
-        assert all(getattr(head_module, k, v) == v for k, v in params.items())
+        assert {k: getattr(head_module, k) for k in params} == params
     assert emb.predict_proba(X).shape == (18, 3)
 
 
