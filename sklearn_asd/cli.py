@@ -1,6 +1,7 @@
-"""The ``sklearn-asd`` command line: the argument parser; the commands live in ``_commands``."""
+"""The ``sklearn-asd`` command line: the argument parser; each command lives in ``_cli.<command>``."""
 
 import argparse
+import importlib
 import sys
 
 from . import __version__
@@ -186,9 +187,8 @@ def main(argv=None):
     try:
         if callable(args.func):
             return args.func(args)
-        from . import _commands  # the library (and torch) only once the arguments are read
-
-        return getattr(_commands, args.func)(args)
+        # the command's module (the library, and torch) only once the arguments are read
+        return importlib.import_module(f"{__package__}._cli.{args.func}").main(args)
     except (ValueError, OSError, ImportError, KeyError, TypeError) as exc:
         # every user error is one line; OSError covers missing, existing and unwritable files
         if isinstance(exc, (ValueError, FileNotFoundError, FileExistsError, ImportError)):

@@ -102,7 +102,8 @@ def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsy
 
 
 def test_evaluate_plots_draw_the_threshold_of_the_decision_files(tmp_path):
-    from sklearn_asd import _commands, cli
+    from sklearn_asd import cli
+    from sklearn_asd._cli import _evaluate
 
     scores = np.array([0.1, 0.5, 0.7, 0.2])
     by_name = {f"c{i}.wav": i for i in range(4)}
@@ -112,10 +113,10 @@ def test_evaluate_plots_draw_the_threshold_of_the_decision_files(tmp_path):
     args = cli.build_parser().parse_args(
         ["evaluate", "--data", "x", "--machine", "valve", "--scores", str(tmp_path)]
     )
-    assert _commands._threshold_from_decisions(args, by_name, scores) == pytest.approx(0.35)
+    assert _evaluate._threshold_from_decisions(args, by_name, scores) == pytest.approx(0.35)
     # decisions that no single threshold explains draw none
     (tmp_path / "decision_result_valve_section_00_test.csv").write_text("c0.wav,1\nc1.wav,0\n")
-    assert _commands._threshold_from_decisions(args, by_name, scores) is None
+    assert _evaluate._threshold_from_decisions(args, by_name, scores) is None
 
 
 def test_cli_errors(shared_data, tmp_path, capsys):
@@ -264,7 +265,7 @@ def test_fit_a_classifier_recipe_on_attribute_classes(shared_data, tmp_path):
 def test_embeddings_are_what_the_detector_sees(routing):
     from sklearn.pipeline import Pipeline
 
-    from sklearn_asd._commands import embeddings
+    from sklearn_asd._cli._evaluate import embeddings
     from sklearn_asd.detectors import AutoEncoderDetector, KNNDetector, SoftmaxScore
     from sklearn_asd.embedders import ClassifierEmbedder
     from sklearn_asd.features import LogMel, Pool
@@ -424,7 +425,7 @@ def test_cli_refuses_what_would_be_silently_wrong(tmp_path, capsys, monkeypatch)
     short.unlink()
 
     # a model whose steps were fitted on a GPU (device='cuda' stored) scores on this machine
-    from sklearn_asd import _commands
+    from sklearn_asd._cli import _demo
     from sklearn_asd.io._safe import _reachable
 
     fitted, metadata = io.load(model, with_metadata=True)
@@ -454,6 +455,6 @@ def test_cli_refuses_what_would_be_silently_wrong(tmp_path, capsys, monkeypatch)
     def broken(args):
         raise KeyError("duration")
 
-    monkeypatch.setattr(_commands, "_demo", broken)
+    monkeypatch.setattr(_demo, "main", broken)
     assert main(["demo"]) == 2
     assert capsys.readouterr().err == "sklearn-asd demo: error: missing entry 'duration'\n"

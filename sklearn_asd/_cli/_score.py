@@ -1,0 +1,75 @@
+"""``sklearn-asd score``: a model file's anomaly scores and decisions, as DCASE submission files."""
+
+import sys
+from pathlib import Path
+
+import sklearn
+
+from ..datasets import load_dcase
+from ..metrics import write_submission
+from ..utils._anomaly import routed_anomaly_score
+from ._fit import _channel, _say_channel
+from ._model import _load_model
+
+
+def _check_out_folder(out, machine, split, overwrite):
+    """--out of ``score``: a folder (made if missing) holding no score files of ours unless ``overwrite``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: it must be a folder (the score files go in it).")
+    earlier = sorted(
+        p.name
+        for pattern in (f"anomaly_score_{machine}_*_{split}.csv", f"decision_result_{machine}_*_{split}.csv")
+        for p in out.glob(pattern)
+    )
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"--out {out} holds {len(earlier)} earlier score file(s) of {machine} ({split}), e.g. "
+            f"{earlier[0]}: pass --overwrite to replace them."
+        )
+
+
+def _say_length_changes(filenames, duration):
+    """Clips that ``load_dcase(duration=...)`` pads or crops to the model's clip length, counted."""
+    import soundfile
+
+    if duration is None:
+        return
+    shorter = longer = 0
+    for f in filenames:
+        info = soundfile.info(str(f))
+        frames = round(duration * info.samplerate)
+        shorter += info.frames < frames
+        longer += info.frames > frames
+    if shorter or longer:
+        print(
+            f"warning: the model was fitted on {duration:g} s clips; {shorter} of {len(filenames)} clips "
+            f"are shorter (zero-padded) and {longer} longer (cropped). Padding changes a clip's score "
+            "(silence is not the machine's sound): score clips of the training length.",
+            file=sys.stderr,
+        )
+
+
+def main(args):
+    _check_out_folder(args.out, args.machine, args.split, args.overwrite)
+    payload = _load_model(args.model, args.allow_pickle, args.trust, device=args.device)
+    fitted_on = payload.get("machine")
+    if fitted_on is not None and fitted_on != args.machine and not args.force:
+        raise ValueError(
+            f"{args.model} was fitted on {fitted_on} clips, not {args.machine}: its scores of "
+            f"{args.machine} mean nothing. Pass --force to score them anyway."
+        )
+    channel = _channel(args.channel)
+    data = load_dcase(
+        args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs, channel=channel
+    )
+    _say_channel(data, channel)
+    _say_length_changes(data.filenames, payload["duration"])
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = payload["model"]
+        scores = routed_anomaly_score(model, data.X, section=data.section, domain=data.domain)
+        decisions = model.predict(data.X, section=data.section, domain=data.domain) == -1
+    out = Path(args.out)
+    write_submission(out, args.machine, args.split, data.filenames, data.section, scores, decisions)
+    print(f"scored {len(data.X)} clips of {args.machine} ({args.split}); files in {out}")
+    return 0
