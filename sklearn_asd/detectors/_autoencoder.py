@@ -10,6 +10,7 @@ from torch import nn
 
 from ..features._framing import stack_frames
 from ..nn._training import AutocastMixin, predict_batches
+from ..utils import split_outliers
 from ..utils._persistence import safe_to_load
 from ._mahalanobis import MahalanobisDetector
 from ._neural import FrameVectorDetector
@@ -200,11 +201,9 @@ class AutoEncoderDetector(FrameVectorDetector):
         return self.outlier_exposure
 
     def _fit(self, X, y, section, domain, outlier=None):
-        if outlier is not None:  # outlier_exposure=True: the base passes every row and the mask
-            outliers, X = X[outlier], self._rows(X, np.flatnonzero(~outlier))
-            domain = domain[~outlier]
-        else:
-            outliers = X[:0]
+        # outlier_exposure=True: the base passes every row and the mask
+        normal, outliers = split_outliers(outlier, X, domain=domain)
+        X, domain = normal.X, normal.domain
         vectors = stack_frames(X, self.n_frames)
         flat = vectors.reshape(-1, vectors.shape[2])
         is_outlier = np.zeros(len(flat), dtype=np.float32)

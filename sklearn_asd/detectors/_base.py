@@ -17,6 +17,7 @@ from ..utils import (
     check_metadata,
     check_outlier_mask,
     routed_metadata,
+    split_outliers,
 )
 from ..utils._anomaly import routed_anomaly_score
 from ..utils._threads import uses_torch_threads
@@ -24,13 +25,36 @@ from ..utils._threads import uses_torch_threads
 _DOMAINS = (*DOMAINS, UNKNOWN_DOMAIN)
 
 
-def _where(y, keep, fill):
-    """``y`` with the rows outside ``keep`` replaced by ``fill`` (None stays None)."""
-    if y is None:
-        return None
-    y = np.asarray(y, dtype=object).copy()
-    y[~keep] = fill
-    return y
+def partition(section, n, per_section):
+    """Indices of each section's clips, or of all ``n`` clips under the key None."""
+    if not per_section:
+        return {None: np.arange(n)}
+    return {s: np.flatnonzero(section == s) for s in np.unique(section)}
+
+
+def unknown_error(kind, key, known):
+    """The error for a section (or domain) that ``fit`` did not see."""
+    return ValueError(f"{kind} {key!r} was not seen in fit; known {kind}s: {sorted(map(str, known))}.")
+
+
+def standardization_stats(scores, section, per_section):
+    """Mean and standard deviation of each row of ``scores`` (n_scorers, n_clips), per section."""
+    stats = {}
+    for key, idx in partition(section, scores.shape[1], per_section).items():
+        stds = scores[:, idx].std(axis=1)
+        stats[key] = (scores[:, idx].mean(axis=1), np.where(stds > 0, stds, 1.0))
+    return stats
+
+
+def standardize(scores, section, per_section, stats):
+    """Scores (n_scorers, n_clips) standardized with their section's training statistics."""
+    z = np.empty_like(scores, dtype=float)
+    for key, idx in partition(section, scores.shape[1], per_section).items():
+        if key not in stats:
+            raise unknown_error("section", key, stats)
+        means, stds = stats[key]
+        z[:, idx] = (scores[:, idx] - means[:, None]) / stds[:, None]
+    return z
 
 
 def training_scores(estimator, X, **metadata):
@@ -57,19 +81,21 @@ def fit_member(estimator, X, y, outlier=None, **metadata):
     routed = routed_metadata(member, "fit", {**metadata, "outlier": outlier})
     if "outlier" in routed:
         return member.fit(X, y, **routed)
-    keep = np.flatnonzero(~np.asarray(outlier, dtype=bool))
-    y = None if y is None else np.asarray(y, dtype=object)[keep]
-    normal = {k: (None if v is None else np.asarray(v, dtype=object)[keep]) for k, v in routed.items()}
-    return member.fit(X[keep], y, **normal)
+    normal, _ = split_outliers(outlier, X, y=y, **routed)
+    return member.fit(normal.pop("X"), normal.pop("y"), **normal)
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
     """Base class of the anomaly detectors on clip embeddings (n_clips, n_features).
 
-    Subclasses implement ``_fit(X, section, domain)``, which also returns the
+    Subclasses implement ``_fit(X, y, section, domain)``, which also returns the
     training clips' anomaly scores as each would get it were it not in the
     training set (leave-one-out where the method allows it), and
-    ``_anomaly_score(X, section, domain)``. This class gives them the
+    ``_anomaly_score(X, section, domain)``. Detectors with one model per section
+    add :class:`PerSectionMixin`; one that trains with outlier exposure sets
+    ``_consumes_outliers`` and gets ``_fit(..., outlier=mask)`` with every row (it
+    separates them with :func:`~sklearn_asd.utils.split_outliers`; the outlier rows
+    have no section: ``None``); every other detector is given the normal rows alone. This class gives them the
     scikit-learn outlier API with its signs (``score_samples`` and
     ``decision_function`` higher = more normal, ``predict`` +1 / -1), the DCASE
     sign (``anomaly_score``, higher = more anomalous), the ``contamination``
@@ -79,11 +105,6 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     Attributes
     ----------
-    models_ : dict
-        Per-section detectors keep their fitted state here, keyed by section (``None`` for the
-        one model of ``per_section=False``; ``(section, domain)`` where models are per domain).
-    sections_ : ndarray of str
-        The sections seen in fit (empty for one model of all sections).
     train_anomaly_scores_ : ndarray of shape (n_train_clips,)
         Anomaly scores of the training clips (leave-one-out where possible);
         the threshold and score standardization are computed from them.
@@ -197,13 +218,20 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         caller = type(self).__name__
         extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
         if section is None and self._needs_section():
-            section = self._section_from_y(y if not mask.any() else _where(y, ~mask, "__outlier__"))
+            # the section of each normal clip is its y; outlier rows have none
+            normal_y = split_outliers(mask, X, y=y)[0].y
+            from_y = self._section_from_y(normal_y)
+            if from_y is not None and mask.any():
+                section = np.full(n, None, dtype=object)
+                section[~mask] = from_y
+            else:
+                section = from_y
         section = self._metadata("section", section, n, self._needs_section())
         domain = self._metadata("domain", domain, n, self._needs_domain(scoring=False))
-        normal = X if not mask.any() else X[~mask]
-        if _num_samples(normal) > 1 and not np.ptp(normal, axis=0).any():
+        normal, _ = split_outliers(mask, X, y=y, section=section, domain=domain, **extra)
+        if _num_samples(normal.X) > 1 and not np.ptp(normal.X, axis=0).any():
             warnings.warn(
-                f"{type(self).__name__}: all {_num_samples(normal)} normal training clips have identical "
+                f"{type(self).__name__}: all {_num_samples(normal.X)} normal training clips have identical "
                 "features (silent or constant recordings?); the model learns nothing from them.",
                 UserWarning,
                 stacklevel=2,
@@ -211,20 +239,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         if self._consumes_outliers:
             scores = self._fit(X, y, section, domain, outlier=mask, **extra)
         else:
-            if mask.any():
-                keep = np.flatnonzero(~mask)
-                X = X[keep]
-                y = None if y is None else np.asarray(y, dtype=object)[keep]
-                section = None if section is None else section[keep]
-                domain = domain[keep]
-                extra = {k: v[keep] for k, v in extra.items()}
-            scores = self._fit(X, y, section, domain, **extra)
+            X, y, section, domain = (normal.pop(k) for k in ("X", "y", "section", "domain"))
+            scores = self._fit(X, y, section, domain, **normal)
         self.train_anomaly_scores_ = np.asarray(scores, dtype=float)
         self.offset_ = -self._threshold(self.train_anomaly_scores_)
-        models = getattr(self, "models_", None)
-        if isinstance(models, dict):
-            keys = {key[0] if isinstance(key, tuple) else key for key in models} - {None}
-            self.sections_ = np.array(sorted(keys), dtype=object)
         return self
 
     def _threshold(self, scores):
@@ -236,62 +254,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             shape, loc, scale = scipy.stats.gamma.fit(scores)
         return float(scipy.stats.gamma.ppf(1.0 - self.contamination, shape, loc=loc, scale=scale))
 
-    def _partition(self, section, n, per_section):
-        """Indices of each section's clips, or of all clips under the key None."""
-        if not per_section:
-            return {None: np.arange(n)}
-        return {s: np.flatnonzero(section == s) for s in np.unique(section)}
-
-    def _fit_sections(self, X, section, per_section, fit_one, min_clips=1, requirement=""):
-        """Fit one model per section (or one for all): ``fit_one(key, idx) -> (model, scores)``.
-
-        Returns the models by section and the training scores of all clips; a section
-        with fewer than ``min_clips`` clips is an error that says what ``requirement``
-        the detector has.
-        """
-        models, scores = {}, np.empty(_num_samples(X))
-        for key, idx in self._partition(section, _num_samples(X), per_section).items():
-            if len(idx) < min_clips:
-                where = "" if key is None else f" of section {key!r}"
-                raise ValueError(f"{requirement} training clips{where}, got {len(idx)} sample(s).")
-            models[key], scores[idx] = fit_one(key, idx)
-        return models, scores
-
-    def _score_sections(self, X, section, per_section, models, score_one):
-        """Scores of each section's clips by its model: ``score_one(model, idx)``."""
-        scores = np.empty(_num_samples(X))
-        for key, idx in self._partition(section, _num_samples(X), per_section).items():
-            if key not in models:
-                raise self._unknown("section", key, models)
-            scores[idx] = score_one(models[key], idx)
-        return scores
-
-    def _standardization_stats(self, scores, section, per_section):
-        """Mean and standard deviation of each row of ``scores`` (n_scorers, n_clips), per section."""
-        stats = {}
-        for key, idx in self._partition(section, scores.shape[1], per_section).items():
-            stds = scores[:, idx].std(axis=1)
-            stats[key] = (scores[:, idx].mean(axis=1), np.where(stds > 0, stds, 1.0))
-        return stats
-
-    def _standardize(self, scores, section, per_section, stats):
-        """Scores (n_scorers, n_clips) standardized with their section's training statistics."""
-        z = np.empty_like(scores, dtype=float)
-        for key, idx in self._partition(section, scores.shape[1], per_section).items():
-            if key not in stats:
-                raise self._unknown("section", key, stats)
-            means, stds = stats[key]
-            z[:, idx] = (scores[:, idx] - means[:, None]) / stds[:, None]
-        return z
-
     @staticmethod
     def _rows(X, idx):
         """``X[idx]``, without the copy when ``idx`` (sorted, unique) covers every row."""
         return X if len(idx) == _num_samples(X) else X[idx]
 
-    @staticmethod
-    def _unknown(kind, key, known):
-        return ValueError(f"{kind} {key!r} was not seen in fit; known {kind}s: {sorted(map(str, known))}.")
+    _unknown = staticmethod(unknown_error)
 
     def _validate_X(self, X, reset):
         """Embeddings (n_clips, n_features), finite; subclasses taking other input override it."""
@@ -376,6 +344,67 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+class PerSectionMixin:
+    """Mixin for detectors with one model per section, or one for all clips (``per_section``).
+
+    It owns what ``per_section`` means, as scikit-learn's ``KNeighborsMixin`` shares the
+    neighbour logic of its estimators: the clips' section is needed exactly when it is true;
+    :meth:`_fit_sections` fits one model per section into ``models_`` and :meth:`_score_sections`
+    scores each section's clips by its own; :meth:`_section_stats` and :meth:`_standardize`
+    standardize scores by each section's training statistics.
+
+    The detectors using it set ``models_`` (the fitted state of each section's model, keyed by
+    section; ``None`` for the one model of ``per_section=False``) and ``sections_`` (the sections
+    seen in fit; empty for one model of all sections).
+    """
+
+    _parameter_constraints = {"per_section": ["boolean"]}
+
+    def _needs_section(self):
+        return self.per_section
+
+    def _partition(self, section, n):
+        return partition(section, n, self.per_section)
+
+    def _set_models(self, models):
+        """Keep the fitted ``{section: model}`` as ``models_``, their sections as ``sections_``."""
+        self.models_ = models
+        self.sections_ = np.array(sorted(k for k in models if k is not None), dtype=object)
+
+    def _fit_sections(self, X, section, fit_one, min_clips=1, requirement=""):
+        """Fit one model per section (or one for all): ``fit_one(key, idx) -> (model, scores)``.
+
+        Sets ``models_`` and ``sections_``; returns the training scores of all clips. A section
+        with fewer than ``min_clips`` clips is an error that says what ``requirement`` the
+        detector has.
+        """
+        models, scores = {}, np.empty(_num_samples(X))
+        for key, idx in self._partition(section, _num_samples(X)).items():
+            if len(idx) < min_clips:
+                where = "" if key is None else f" of section {key!r}"
+                raise ValueError(f"{requirement} training clips{where}, got {len(idx)} sample(s).")
+            models[key], scores[idx] = fit_one(key, idx)
+        self._set_models(models)
+        return scores
+
+    def _score_sections(self, X, section, score_one):
+        """Scores of each section's clips by its model: ``score_one(model, idx)``."""
+        scores = np.empty(_num_samples(X))
+        for key, idx in self._partition(section, _num_samples(X)).items():
+            if key not in self.models_:
+                raise unknown_error("section", key, self.models_)
+            scores[idx] = score_one(self.models_[key], idx)
+        return scores
+
+    def _section_stats(self, scores, section):
+        """Mean and standard deviation of each row of ``scores`` (n_scorers, n_clips), per section."""
+        return standardization_stats(scores, section, self.per_section)
+
+    def _standardize(self, scores, section, stats):
+        """Scores (n_scorers, n_clips) standardized with their section's ``stats``."""
+        return standardize(scores, section, self.per_section, stats)
 
 
 class MetaDetector(BaseDetector):

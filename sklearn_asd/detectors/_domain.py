@@ -4,7 +4,15 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods
 
 from ..utils._anomaly import routed_anomaly_score
-from ._base import BaseDetector, MetaDetector, fit_member, training_scores
+from ._base import (
+    BaseDetector,
+    MetaDetector,
+    fit_member,
+    partition,
+    standardization_stats,
+    standardize,
+    training_scores,
+)
 from ._knn import KNNDetector
 from ._lof import LOFDetector
 
@@ -101,17 +109,17 @@ class DomainAwareDetector(MetaDetector):
             # each member by the training clips of the domain it scores: the target member's
             # distances of target clips (few, near each other) are not those of source clips
             rows = domain != "source"
-            for part in self._partition(section, len(X), per_section).values():
+            for part in partition(section, len(X), per_section).values():
                 if not rows[part].any():  # a section without target training clips: all its clips
                     rows[part] = True
             tgt = np.flatnonzero(rows)
             target_sec = None if section is None else section[tgt]
             self.stats_ = {
-                "source": self._standardization_stats(src_scores[None], sec, per_section),
-                "target": self._standardization_stats(scores[None, tgt], target_sec, per_section),
+                "source": standardization_stats(src_scores[None], sec, per_section),
+                "target": standardization_stats(scores[None, tgt], target_sec, per_section),
             }
-            scores = self._standardize(scores[None], section, per_section, self.stats_["target"])[0]
-            src_scores = self._standardize(src_scores[None], sec, per_section, self.stats_["source"])[0]
+            scores = standardize(scores[None], section, per_section, self.stats_["target"])[0]
+            src_scores = standardize(src_scores[None], sec, per_section, self.stats_["source"])[0]
         scores[src] = src_scores
         return scores
 
@@ -124,7 +132,7 @@ class DomainAwareDetector(MetaDetector):
                 sec = None if section is None else section[rows]
                 raw = routed_anomaly_score(member, X[rows], section=sec, domain=domain[rows])
                 if self.standardize:
-                    raw = self._standardize(raw[None], sec, sec is not None, self.stats_[dom])[0]
+                    raw = standardize(raw[None], sec, sec is not None, self.stats_[dom])[0]
                 scores[rows] = raw
         return scores
 

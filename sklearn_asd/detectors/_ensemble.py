@@ -4,11 +4,12 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
+from ..utils import split_outliers
 from ..utils._anomaly import routed_anomaly_score
-from ._base import BaseDetector, MetaDetector, fit_member, training_scores
+from ._base import BaseDetector, MetaDetector, PerSectionMixin, fit_member, training_scores
 
 
-class StandardizedEnsemble(_BaseComposition, MetaDetector):
+class StandardizedEnsemble(PerSectionMixin, _BaseComposition, MetaDetector):
     """Combine detectors after standardizing each one's anomaly scores on its training data, per section.
 
     Giri et al. (DCASE 2020) ensemble models whose scores live on different scales
@@ -64,7 +65,7 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         "estimators": [list],
         "combine": [StrOptions({"mean", "max"})],
         "weights": ["array-like", None],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
     }
 
     def __init__(
@@ -93,9 +94,6 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         self._set_params("estimators", **params)
         return self
 
-    def _needs_section(self):
-        return self.per_section
-
     def _check_members(self):
         if not self.estimators:
             raise ValueError("StandardizedEnsemble needs at least one (name, detector) pair.")
@@ -111,7 +109,7 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
 
     def _combine(self, scores, section):
         """Standardize the (n_members, n_clips) scores by section and combine them."""
-        z = self._standardize(scores, section, self.per_section, self.stats_)
+        z = self._standardize(scores, section, self.stats_)
         if self.combine == "max":
             return z.max(axis=0)
         return np.average(z, axis=0, weights=self.weights)
@@ -122,12 +120,11 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         self._check_members()
         metadata = {"section": section, "domain": domain}
         self.estimators_ = [fit_member(est, X, y, outlier=outlier, **metadata) for _, est in self.estimators]
-        keep = np.flatnonzero(~outlier)
-        X, section, domain = self._rows(X, keep), section[keep] if section is not None else None, domain[keep]
-        metadata = {"section": section, "domain": domain}
-        scores = np.array([training_scores(est, X, **metadata) for est in self.estimators_])
-        self.stats_ = self._standardization_stats(scores, section, self.per_section)
-        return self._combine(scores, section)
+        normal, _ = split_outliers(outlier, X, section=section, domain=domain)
+        metadata = {"section": normal.section, "domain": normal.domain}
+        scores = np.array([training_scores(est, normal.X, **metadata) for est in self.estimators_])
+        self.stats_ = self._section_stats(scores, normal.section)
+        return self._combine(scores, normal.section)
 
     def _member_scores(self, X, section, domain):
         return np.array(
@@ -158,5 +155,5 @@ class StandardizedEnsemble(_BaseComposition, MetaDetector):
         X, section, domain, _ = self._check_scoring(X, section, domain, {})
         scores = self._member_scores(X, section, domain)
         if standardized:
-            scores = self._standardize(scores, section, self.per_section, self.stats_)
+            scores = self._standardize(scores, section, self.stats_)
         return {name: member for (name, _), member in zip(self.estimators, scores)}

@@ -7,10 +7,10 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseDetector
+from ._base import BaseDetector, PerSectionMixin
 
 
-class KMeansCosineDetector(BaseDetector):
+class KMeansCosineDetector(PerSectionMixin, BaseDetector):
     """Anomaly score = smallest cosine distance to k-means centres of source clips and to every target clip.
 
     The back-end of the strongest recent DCASE systems under domain shift: embeddings
@@ -67,7 +67,7 @@ class KMeansCosineDetector(BaseDetector):
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
         "random_state": ["random_state"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
     }
@@ -88,9 +88,6 @@ class KMeansCosineDetector(BaseDetector):
         self.n_init = n_init
         self.contamination = contamination
         self.threshold = threshold
-
-    def _needs_section(self):
-        return self.per_section
 
     def _fit(self, X, y, section, domain):
         domain = self._known_domains(domain)
@@ -119,15 +116,12 @@ class KMeansCosineDetector(BaseDetector):
                 sim[np.flatnonzero(domain[idx] == "source"), np.arange(len(src))] = -np.inf
             return centres, 1.0 - sim.max(axis=1)
 
-        self.models_, scores = self._fit_sections(X, section, self.per_section, fit_one)
-        return scores
+        return self._fit_sections(X, section, fit_one)
 
     def _anomaly_score(self, X, section, domain):
         Xn = normalize(X)
         return self._score_sections(
             X,
             section,
-            self.per_section,
-            self.models_,
             lambda centres, idx: 1.0 - (Xn[idx] @ centres.T).max(axis=1),
         )

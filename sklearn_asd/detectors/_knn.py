@@ -8,7 +8,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._persistence import safe_to_load
-from ._base import BaseDetector
+from ._base import BaseDetector, PerSectionMixin
 
 
 @safe_to_load
@@ -45,7 +45,7 @@ class _CosineIndex:
         return out, None
 
 
-class KNNDetector(BaseDetector):
+class KNNDetector(PerSectionMixin, BaseDetector):
     """Anomaly score = mean (or max) distance to the k nearest training embeddings.
 
     The kNN back-end of the self-supervised ASD systems (e.g. 1 neighbour,
@@ -107,7 +107,7 @@ class KNNDetector(BaseDetector):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "metric": [str, callable],
         "aggregate": [StrOptions({"mean", "max"})],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
         "n_jobs": [Integral, None],
     }
 
@@ -130,9 +130,6 @@ class KNNDetector(BaseDetector):
         self.threshold = threshold
         self.n_jobs = n_jobs
 
-    def _needs_section(self):
-        return self.per_section
-
     def _reduce(self, dist):
         return dist.mean(axis=1) if self.aggregate == "mean" else dist.max(axis=1)
 
@@ -146,10 +143,9 @@ class KNNDetector(BaseDetector):
             # kneighbors(None) leaves each training clip out of its own neighbours.
             return index, self._reduce(index.kneighbors()[0])
 
-        self.models_, scores = self._fit_sections(
+        scores = self._fit_sections(
             X,
             section,
-            self.per_section,
             fit_one,
             min_clips=self.n_neighbors + 1,
             requirement=f"KNNDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors}",
@@ -160,7 +156,5 @@ class KNNDetector(BaseDetector):
         return self._score_sections(
             X,
             section,
-            self.per_section,
-            self.models_,
             lambda index, idx: self._reduce(index.kneighbors(self._rows(X, idx))[0]),
         )

@@ -5,10 +5,10 @@ from numbers import Integral
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseDetector
+from ._base import BaseDetector, PerSectionMixin
 
 
-class LOFDetector(BaseDetector):
+class LOFDetector(PerSectionMixin, BaseDetector):
     """Anomaly score = local outlier factor, from scikit-learn's ``LocalOutlierFactor(novelty=True)``.
 
     The source-domain back-end of Morita et al. (DCASE 2021): LOF with 4 neighbours on
@@ -59,7 +59,7 @@ class LOFDetector(BaseDetector):
         **BaseDetector._parameter_constraints,
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "metric": [str, callable],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
         "n_jobs": [Integral, None],
     }
 
@@ -80,9 +80,6 @@ class LOFDetector(BaseDetector):
         self.threshold = threshold
         self.n_jobs = n_jobs
 
-    def _needs_section(self):
-        return self.per_section
-
     def _fit(self, X, y, section, domain):
         def fit_one(key, idx):
             lof = LocalOutlierFactor(
@@ -91,10 +88,9 @@ class LOFDetector(BaseDetector):
             lof.fit(self._rows(X, idx))
             return lof, -lof.negative_outlier_factor_
 
-        self.models_, scores = self._fit_sections(
+        scores = self._fit_sections(
             X,
             section,
-            self.per_section,
             fit_one,
             min_clips=self.n_neighbors + 1,
             requirement=f"LOFDetector(n_neighbors={self.n_neighbors}) needs more than {self.n_neighbors}",
@@ -105,7 +101,5 @@ class LOFDetector(BaseDetector):
         return self._score_sections(
             X,
             section,
-            self.per_section,
-            self.models_,
             lambda lof, idx: -lof.score_samples(self._rows(X, idx)),
         )

@@ -8,12 +8,12 @@ from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from ..utils import DOMAINS
-from ._base import BaseDetector
+from ._base import BaseDetector, PerSectionMixin, unknown_error
 
 _COVARIANCES = {"empirical": EmpiricalCovariance, "ledoit_wolf": LedoitWolf}
 
 
-class MahalanobisDetector(BaseDetector):
+class MahalanobisDetector(PerSectionMixin, BaseDetector):
     """Anomaly score = Mahalanobis distance to the training clips' distribution.
 
     ``sqrt((x - mu)^T P (x - mu))`` with the mean ``mu`` and precision ``P`` of the
@@ -43,12 +43,14 @@ class MahalanobisDetector(BaseDetector):
     Attributes
     ----------
     models_ : dict
-        Fitted covariance estimators, keyed by ``(section, domain)`` (``None``
-        where not split).
+        Fitted covariance estimators of each section, ``{section: {domain: estimator}}``
+        (``None`` where not split).
     constant_ : dict
-        Per model, ``None`` or (mask, centre, floor variance) of the features that were constant
-        in its training clips (their deviation is added as ``(x - centre)^2 / floor``).
-    sections_, train_anomaly_scores_, offset_
+        Per model, likewise keyed, ``None`` or (mask, centre, floor variance) of the features that
+        were constant in its training clips (their deviation is added as ``(x - centre)^2 / floor``).
+    sections_ : ndarray of str
+        The sections seen in fit (empty without ``per_section``).
+    train_anomaly_scores_, offset_
         See :class:`BaseDetector`.
 
     References
@@ -70,7 +72,7 @@ class MahalanobisDetector(BaseDetector):
 
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
         "per_domain": ["boolean"],
         "covariance": [StrOptions(set(_COVARIANCES)), HasMethods(["fit", "mahalanobis"])],
         "assume_centered": ["boolean"],
@@ -93,9 +95,6 @@ class MahalanobisDetector(BaseDetector):
         self.contamination = contamination
         self.threshold = threshold
 
-    def _needs_section(self):
-        return self.per_section
-
     def _needs_domain(self, scoring):
         # the selective score takes the smaller distance: no domain is needed to score
         return self.per_domain and not scoring
@@ -106,10 +105,10 @@ class MahalanobisDetector(BaseDetector):
         return clone(self.covariance).set_params(assume_centered=self.assume_centered)
 
     def _fit(self, X, y, section, domain):
-        self.models_, self.constant_ = {}, {}
+        models, self.constant_ = {}, {}
         if self.per_domain:
             domain = self._known_domains(domain)
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
+        for key, idx in self._partition(section, X.shape[0]).items():
             domains = {None: idx}
             if self.per_domain:
                 domains = {d: idx[domain[idx] == d] for d in DOMAINS if np.any(domain[idx] == d)}
@@ -121,8 +120,9 @@ class MahalanobisDetector(BaseDetector):
                         f"{len(rows)} sample(s) in domain {dom!r}{where}."
                     )
                 self._warn_rank_deficient(key, dom, len(rows), X.shape[1])
-                self.models_[key, dom] = self._estimator().fit(X[rows])
-                self._constant_features(key, dom, X[rows])
+                models.setdefault(key, {})[dom] = self._estimator().fit(X[rows])
+                self.constant_.setdefault(key, {})[dom] = self._constant_features(key, X[rows])
+        self._set_models(models)
         return self._anomaly_score(X, section, domain)
 
     def _warn_rank_deficient(self, key, dom, n_clips, n_features):
@@ -141,7 +141,7 @@ class MahalanobisDetector(BaseDetector):
             stacklevel=3,
         )
 
-    def _constant_features(self, key, dom, X):
+    def _constant_features(self, key, X):
         """Features that do not vary in a model's training clips.
 
         The covariance's pseudo-inverse ignores such directions, so a clip far off along them
@@ -151,8 +151,7 @@ class MahalanobisDetector(BaseDetector):
         var = X.var(axis=0)
         constant = var <= 1e-12 * max(float(var.max()), 1e-300)
         if not constant.any():
-            self.constant_[key, dom] = None
-            return
+            return None
         where = "" if key is None else f" of section {key!r}"
         warnings.warn(
             f"MahalanobisDetector: {int(constant.sum())} of {len(var)} features are constant in the "
@@ -163,11 +162,10 @@ class MahalanobisDetector(BaseDetector):
         )
         floor = 1e-6 * float(var[~constant].mean()) if (~constant).any() else 1e-12
         center = X[:, constant].mean(axis=0) if not self.assume_centered else np.zeros(int(constant.sum()))
-        self.constant_[key, dom] = (constant, center, max(floor, 1e-12))
+        return constant, center, max(floor, 1e-12)
 
-    def _squared(self, key, model, X):
+    def _squared(self, model, constant, X):
         squared = model.mahalanobis(X)
-        constant = self.constant_.get(key)
         if constant is not None:
             mask, center, floor = constant
             squared = squared + np.square(X[:, mask] - center).sum(axis=1) / floor
@@ -175,11 +173,13 @@ class MahalanobisDetector(BaseDetector):
 
     def _anomaly_score(self, X, section, domain):
         scores = np.empty(X.shape[0])
-        for key, idx in self._partition(section, X.shape[0], self.per_section).items():
-            models = [(k, m) for k, m in self.models_.items() if k[0] == key]
-            if not models:
-                raise self._unknown("section", key, {k for k, _ in self.models_})
+        for key, idx in self._partition(section, X.shape[0]).items():
+            if key not in self.models_:
+                raise unknown_error("section", key, self.models_)
+            constant = self.constant_[key]
             # squared distances from scikit-learn; the selective score takes the smaller one
-            squared = np.min([self._squared(k, m, X[idx]) for k, m in models], axis=0)
+            squared = np.min(
+                [self._squared(m, constant[dom], X[idx]) for dom, m in self.models_[key].items()], axis=0
+            )
             scores[idx] = np.sqrt(np.maximum(squared, 0.0))
         return scores

@@ -12,6 +12,8 @@ from torch import nn
 from ..augment._spectral import warp_frequency, warp_positions
 from ..nn import ResNet
 from ..nn._training import AutocastMixin, PatchDataset
+from ..utils import split_outliers
+from ._base import PerSectionMixin
 from ._knn import KNNDetector
 from ._neural import FrameVectorDetector
 
@@ -81,7 +83,7 @@ class OEVAENetTrainer(AutocastMixin, NeuralNet):
         return tuple(o.float() for o in out)
 
 
-class OEVAE(FrameVectorDetector):
+class OEVAE(PerSectionMixin, FrameVectorDetector):
     """OEVAE (Hai et al., DCASE 2024, model B): anomaly score ``w * alpha + (1 - w) * beta``.
 
     A ResNet-18 extracts features from 2-second log-mel segments and is trained jointly with
@@ -158,7 +160,7 @@ class OEVAE(FrameVectorDetector):
         "k": [Interval(Real, 0, None, closed="neither"), None],
         "w": [Interval(Real, 0, 1, closed="both")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
     }
 
     def __init__(
@@ -202,9 +204,6 @@ class OEVAE(FrameVectorDetector):
 
     def _min_frames(self):  # a clip must hold one segment
         return "segment_frames", self.segment_frames
-
-    def _needs_section(self):
-        return self.per_section
 
     def _attribute_scale(self, v, given):
         """Standardized attribute values and the scale k of the z_d prior means."""
@@ -256,9 +255,8 @@ class OEVAE(FrameVectorDetector):
     _fit_metadata = ("attribute",)
 
     def _fit(self, X, y, section, domain, outlier, attribute=None):
-        keep = np.flatnonzero(~outlier)
-        outliers, X = X[outlier], self._rows(X, keep)
-        section = None if section is None else section[keep]
+        normal, outliers = split_outliers(outlier, X, section=section, attribute=attribute)
+        X, section, attribute = normal.X, normal.section, normal.attribute
         self.pseudo_outliers_ = len(outliers) == 0
         if self.pseudo_outliers_:
             outliers = np.concatenate(
@@ -270,7 +268,7 @@ class OEVAE(FrameVectorDetector):
         given = attribute is not None
         if given:
             try:
-                attribute = np.asarray(attribute[keep], dtype=float)
+                attribute = np.asarray(attribute, dtype=float)
             except (TypeError, ValueError):
                 raise ValueError("OEVAE: attribute must hold one number per clip (e.g. a speed).") from None
         else:  # the clip's average power, in dB
@@ -298,11 +296,11 @@ class OEVAE(FrameVectorDetector):
         alpha = self._alpha(mu)
         beta = self.knn_.train_anomaly_scores_.reshape(len(X), n_seg).mean(axis=1)  # leave-one-out
         scores = np.vstack([alpha, beta])
-        self.stats_ = self._standardization_stats(scores, section, self.per_section)
+        self.stats_ = self._section_stats(scores, section)
         return self._combine(scores, section)
 
     def _combine(self, scores, section):
-        z = self._standardize(scores, section, self.per_section, self.stats_)
+        z = self._standardize(scores, section, self.stats_)
         return self.w * z[0] + (1.0 - self.w) * z[1]
 
     def _anomaly_score(self, X, section, domain):

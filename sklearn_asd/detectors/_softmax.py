@@ -6,12 +6,13 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseDetector, fit_member
+from ..utils import split_outliers
+from ._base import BaseDetector, PerSectionMixin, fit_member
 
 _ALL = "__all_sections__"
 
 
-class SoftmaxScore(BaseDetector):
+class SoftmaxScore(PerSectionMixin, BaseDetector):
     """Score a clip by the probability a section classifier gives its own class.
 
     The self-supervised ASD systems train a classifier to tell sections (machine IDs)
@@ -22,13 +23,15 @@ class SoftmaxScore(BaseDetector):
     are scored per frame and averaged over frames.
 
     **Which probability is ``p``.** The classes a clip can truly belong to are the
-    *base classes*: the classes of the training labels ``y`` (or, for an embedder that
-    splits one label into pseudo-classes, its ``base_classes_``). Classes made by
-    augmentation (``"section_00|warp=0.95"`` from :class:`~sklearn_asd.augment.SpectralWarp`)
-    and the outlier-exposure class are never a clip's own: a clip that looks warped, or
-    like another machine, gets a low ``p`` on purpose, as in Giri et al. A class belongs to
-    a section when its label is the section or starts with the section and ``separator``
-    (``"section_00|pat=01"``). Then, for a clip of section ``s``:
+    *base classes*: the classes of the training labels ``y``, or, for an embedder that says
+    what each class is (``class_kind_`` and ``class_origin_`` of
+    :class:`~sklearn_asd.embedders.ClassifierEmbedder`), its normal and power pseudo-classes.
+    Classes made by augmentation (a :class:`~sklearn_asd.augment.SpectralWarp` copy's class)
+    and the outlier-exposure class are never a clip's own: a clip that looks warped, or like
+    another machine, gets a low ``p`` on purpose, as in Giri et al. A class belongs to the
+    sections of the training clips it stands for (read from the fit-time ``section``; without
+    it, a clip's section is the part of its ``y`` before ``separator``: ``"section_00|pat=01"``
+    is of ``"section_00"``). Then, for a clip of section ``s``:
 
     - with an ``attribute`` (routed metadata, e.g. ``"pat=01"``, the part of the class
       label after the section; :func:`~sklearn_asd.datasets.attribute_labels` writes it from
@@ -49,7 +52,8 @@ class SoftmaxScore(BaseDetector):
         The class of each probability column when ``estimator`` is None; default
         ``np.unique(y)`` (scikit-learn classifiers' order).
     separator : str, default="|"
-        What separates a section from the rest of a class label.
+        What separates a section from the rest of a label of ``y`` (when no ``section`` is
+        routed in fit, and for the test-time ``attribute``).
     per_section : bool, default=True
         ``False``: ``p`` is the largest probability among all base classes, whatever the clip's
         section (the maximum softmax probability of out-of-distribution detection, Hendrycks &
@@ -69,6 +73,8 @@ class SoftmaxScore(BaseDetector):
         The classes of the probability columns.
     base_classes_ : ndarray of str
         The classes a clip can truly belong to (see above): the training labels' classes.
+    class_sections_ : dict
+        ``{section: its base classes}`` (one key, ``"__all_sections__"``, without ``per_section``).
     sections_ : ndarray of str
         The sections of the base classes.
     estimator_ : classifier
@@ -94,7 +100,7 @@ class SoftmaxScore(BaseDetector):
         "kind": [StrOptions({"prob", "log_odds"})],
         "classes": ["array-like", None],
         "separator": [str],
-        "per_section": ["boolean"],
+        **PerSectionMixin._parameter_constraints,
         "eps": [Interval(Real, 0, 0.5, closed="neither")],
         "threshold": [StrOptions({"percentile", "gamma", "mean_probability"})],
         "margin": [Interval(Real, 0, 1, closed="left")],
@@ -127,9 +133,6 @@ class SoftmaxScore(BaseDetector):
         if not self.per_section:  # every class is a candidate: one pseudo-section
             return np.full(len(labels), _ALL, dtype=object)
         return np.array([str(c).split(self.separator, 1)[0] for c in labels], dtype=object)
-
-    def _needs_section(self):
-        return self.per_section
 
     def _section_from_y(self, y):
         if y is None:
@@ -167,27 +170,45 @@ class SoftmaxScore(BaseDetector):
     _consumes_outliers = True  # an estimator that trains with outlier exposure gets those rows
 
     def _fit(self, X, y, section, domain, outlier):
-        keep = np.flatnonzero(~outlier)
-        labels = np.unique(self._section_from_y(y) if y is None else np.asarray(y, dtype=object)[keep])
+        normal, _ = split_outliers(outlier, X, y=y, section=section)
+        given = None if y is None else np.asarray(normal.y, dtype=object)
+        labels = np.unique(self._section_from_y(y) if y is None else given)
         if self.estimator is not None:
             self.estimator_ = fit_member(self.estimator, X, y, outlier=outlier)
             self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
-            base = getattr(self.estimator_, "base_classes_", None)
-            base = labels if base is None else np.asarray(base, dtype=object)
-        elif self.classes is not None:
-            self.classes_ = np.asarray(self.classes, dtype=object)
-            base = labels
+            if hasattr(self.estimator_, "class_kind_"):  # an embedder that says what each class is
+                kind = np.asarray(self.estimator_.class_kind_, dtype=object)
+                is_base = (kind == "normal") | (kind == "power")
+                origin = np.asarray(self.estimator_.class_origin_, dtype=object)
+            else:
+                base = getattr(self.estimator_, "base_classes_", None)
+                is_base = np.isin(self.classes_, labels if base is None else np.asarray(base, dtype=object))
+                origin = self.classes_
         else:
-            self.classes_ = np.unique(np.asarray(y, dtype=object))
-            base = self.classes_
-        self.base_classes_ = np.asarray([c for c in self.classes_ if c in set(base)], dtype=object)
+            self.classes_ = np.asarray(self.classes if self.classes is not None else labels, dtype=object)
+            is_base, origin = np.isin(self.classes_, labels), self.classes_
+        self.base_classes_ = self.classes_[is_base]
         if self.base_classes_.size == 0:
             raise ValueError(
-                f"none of the training labels {sorted(map(str, base))} is among the classes "
+                f"none of the training labels {sorted(map(str, labels))} is among the classes "
                 f"{sorted(map(str, self.classes_))}: pass classes= in the order of the probability columns."
             )
-        self.sections_ = np.unique(self._section_of(self.base_classes_))
-        return self._scores(self._rows(X, keep), None if section is None else section[keep], None)
+        self.class_sections_ = self._class_sections(origin[is_base], given, normal.section)
+        self.sections_ = np.array(sorted(self.class_sections_), dtype=object)
+        return self._scores(normal.X, normal.section, None)
+
+    def _class_sections(self, origin, given, section):
+        """``{section: its base classes}``: a class belongs to the sections of the training clips
+        it stands for (``origin``: their label; ``None``, all clips), read from the data."""
+        if not self.per_section or section is None:  # every class is a candidate: one pseudo-section
+            return {_ALL: self.base_classes_}
+        groups = {}
+        for label, org in zip(self.base_classes_, origin):
+            rows = np.ones(len(given), dtype=bool) if org is None else given == org
+            secs = np.unique(section[rows]) if rows.any() else self._section_of([org])
+            for sec in secs:
+                groups.setdefault(sec, []).append(label)
+        return {sec: np.array(classes, dtype=object) for sec, classes in groups.items()}
 
     _score_metadata = ("attribute",)
 
@@ -212,20 +233,19 @@ class SoftmaxScore(BaseDetector):
         if section is None or not self.per_section:  # one pseudo-section for every clip
             section = np.full(P.shape[0], _ALL, dtype=object)
         column = {c: i for i, c in enumerate(self.classes_)}
-        base_columns = np.array([column[c] for c in self.base_classes_])
-        base_section = self._section_of(self.base_classes_)
         p = np.empty(P.shape[:-1])
         for sec in np.unique(section):
-            cols = base_columns[base_section == sec]
-            if cols.size == 0:
+            if sec not in self.class_sections_:
                 raise self._unknown("section", sec, self.sections_)
+            own_classes = self.class_sections_[sec]
+            cols = np.array([column[c] for c in own_classes])
             rows = np.flatnonzero(section == sec)
             p[rows] = P[rows][..., cols].max(axis=-1)
             if attribute is None:
                 continue
             for attr in np.unique(attribute[rows]):
                 own = f"{sec}{self.separator}{attr}" if attr else None
-                if own in column and own in set(self.base_classes_):
+                if own in column and own in set(own_classes):
                     hit = rows[attribute[rows] == attr]
                     p[hit] = P[hit][..., column[own]]
         if self.kind == "prob":

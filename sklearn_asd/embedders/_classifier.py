@@ -30,7 +30,7 @@ from ..nn import (
     soft_cross_entropy,
 )
 from ..nn._training import AutocastMixin, PatchDataset, build_net, net_spec
-from ..utils import check_outlier_mask
+from ..utils import check_outlier_mask, split_outliers
 from ..utils._persistence import safe_to_load
 from ..utils._threads import uses_torch_threads
 
@@ -62,6 +62,36 @@ def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):
         module.train(was_training)
     out = torch.cat(outputs).numpy()
     return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])
+
+
+def class_structure(classes, labels, given, *, pseudo, outlier_exposure):
+    """What each class is: ``(kind, origin)``, arrays parallel to ``classes``.
+
+    ``labels`` are the normal training clips' classes, ``given`` their ``y`` as passed to fit,
+    ``pseudo`` whether the labels are level pseudo-classes. ``kind``: ``"normal"`` (a class of
+    normal clips), ``"power"`` (a level pseudo-class that splits one given class),
+    ``"outlier"`` (the outlier-exposure class) or ``"augmented"`` (made by an ``augment=``
+    sampler: a warped or shifted copy's class). ``origin``: the given label a normal or power
+    class stands for; ``None`` for the others and for a class that stands for several
+    (``target="machine"``), so that a detector maps classes to sections from the data, not from
+    the labels' spelling.
+    """
+    origins = {}
+    for label, y in zip(labels.tolist(), given.tolist()):
+        origins.setdefault(label, set()).add(y)
+    kind, origin = [], []
+    for c in classes:
+        if outlier_exposure and c == OUTLIER_CLASS:
+            kind.append("outlier")
+            origin.append(None)
+        elif c in origins:
+            (first, *more) = origins[c]
+            kind.append("power" if pseudo else "normal")
+            origin.append(None if more else first)
+        else:
+            kind.append("augmented")
+            origin.append(None)
+    return np.array(kind, dtype=object), np.array(origin, dtype=object)
 
 
 def _encode(classes, y):
@@ -240,7 +270,13 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     base_classes_ : ndarray
         The classes of the normal training clips themselves (``y``, or its power pseudo-classes),
         without those made by augmentation and without the outlier class: the classes a clip can
-        truly belong to (:class:`~sklearn_asd.detectors.SoftmaxScore` reads them).
+        truly belong to.
+    class_kind_ : ndarray of str
+        What each class of ``classes_`` is: ``"normal"`` (a class of ``y``), ``"power"`` (a level
+        pseudo-class), ``"augmented"`` (made by ``augment``) or ``"outlier"``.
+    class_origin_ : ndarray
+        The label of ``y`` that each normal or power class stands for (``None`` for the others).
+        :class:`~sklearn_asd.detectors.SoftmaxScore` reads these two, never the labels' spelling.
     validation_accuracy_ : float or None
         Clip-level accuracy of the auxiliary classification on the held-out normal clips after
         the last epoch (``None`` when nothing was held out).
@@ -515,14 +551,16 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = self._check_clips(X, reset=True)
         mask = check_outlier_mask(outlier, X.shape[0], caller=type(self).__name__)
-        outliers, X, y = X[mask], X[~mask], np.asarray(y, dtype=object)[~mask]
+        normal, outliers = split_outliers(mask, X, y=np.asarray(y, dtype=object))
+        X, y = normal.X, normal.y
+        given = y
         if self.target == "machine":
             y = np.full(len(y), "machine", dtype=object)
         use = self.outlier_exposure is True or (self.outlier_exposure == "auto" and len(np.unique(y)) < 2)
         if not use:
             outliers = outliers[:0]
         self.outlier_exposure_ = bool(len(outliers))
-        y = self._labels(X, y, len(outliers))
+        task, y = y, self._labels(X, y, len(outliers))
         self.base_classes_ = np.unique(y)
         if len(self.base_classes_) < 2 and not len(outliers):
             raise ValueError(
@@ -533,6 +571,13 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         train, valid = self._split_validation(y)
         self.n_validation_clips_ = len(valid)
         X_train, targets, self.classes_ = self._targets(X[train], y[train], outliers)
+        self.class_kind_, self.class_origin_ = class_structure(
+            self.classes_,
+            y,
+            given,
+            pseudo=not np.array_equal(y, task),
+            outlier_exposure=self.outlier_exposure_,
+        )
         callbacks = list(self.callbacks or [])
         if len(valid):
             callbacks.append(("valid_acc", ClipAccuracy(X[valid], _encode(self.classes_, y[valid]), self)))

@@ -2,7 +2,7 @@
 
 from ._anomaly import anomaly_score, routed_metadata
 from ._device import resolve_device
-from ._validation import DOMAINS, UNKNOWN_DOMAIN, check_metadata, check_outlier_mask
+from ._validation import DOMAINS, UNKNOWN_DOMAIN, check_metadata, check_outlier_mask, split_outliers
 
 __all__ = [
     "DOMAINS",
@@ -12,4 +12,5 @@ __all__ = [
     "check_outlier_mask",
     "resolve_device",
     "routed_metadata",
+    "split_outliers",
 ]

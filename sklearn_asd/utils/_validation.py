@@ -1,6 +1,7 @@
 """Validation shared by every kind of estimator."""
 
 import numpy as np
+from sklearn.utils import Bunch
 
 DOMAINS = ("source", "target")
 """The domains of DCASE 2021-2024 clips."""
@@ -58,3 +59,49 @@ def check_outlier_mask(outlier, n, *, caller):
             f"{caller}: every training clip is marked outlier=True; the normal clips are missing."
         )
     return mask
+
+
+def split_outliers(outlier, X, **columns):
+    """Split training rows into the normal clips and the outlier-exposure clips.
+
+    The one place where rows marked by the fit-time metadata ``outlier=True`` (clips of other
+    machine types) leave the normal rows: every estimator that trains with outlier exposure
+    receives the mask and calls this; every other one is given the normal rows alone.
+
+    Parameters
+    ----------
+    outlier : ndarray of bool of shape (n_clips,) or None
+        The mask (:func:`check_outlier_mask`); ``None``: no outlier rows.
+    X : array-like of shape (n_clips, ...)
+        The clips.
+    **columns : array-like of shape (n_clips,) or None
+        Per-clip values that follow the clips (``y``, ``section``, ``domain``...); ``None``
+        stays ``None``.
+
+    Returns
+    -------
+    normal : Bunch
+        ``X`` and every column at the normal rows (the very objects when there are no outliers).
+    outliers : ndarray of shape (n_outliers, ...)
+        ``X`` at the outlier rows (no rows without outliers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_asd.utils import split_outliers
+    >>> normal, outliers = split_outliers(np.array([False, True, False]), np.arange(3), y=["a", "x", "b"])
+    >>> normal.X, list(normal.y), outliers
+    (array([0, 2]), ['a', 'b'], array([1]))
+    """
+    if outlier is None or not np.any(outlier):
+        return Bunch(X=X, **columns), X[:0]
+    outlier = np.asarray(outlier, dtype=bool)
+    keep = np.flatnonzero(~outlier)
+
+    def rows(values):
+        if values is None:
+            return None
+        values = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+        return values[keep]
+
+    return Bunch(X=X[keep], **{name: rows(values) for name, values in columns.items()}), X[outlier]

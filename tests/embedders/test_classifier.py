@@ -139,6 +139,34 @@ def test_augmentation_outliers_and_soft_labels():
     assert list(always.classes_)[-1] == OUTLIER_CLASS and always.outlier_exposure_
 
 
+def test_embedder_says_what_each_class_is_as_arrays():
+    X, y = clips()
+    warped = ClassifierEmbedder(augment=[SpectralWarp(alphas=(0.95,))], random_state=0, **TINY)
+    rng = np.random.default_rng(1)
+    XO = np.concatenate([X, rng.normal(-60, 3, size=(4, 32, 40)).astype(np.float32)])
+    mask = np.r_[np.zeros(len(X), bool), np.ones(4, bool)]
+    warped.set_params(outlier_exposure=True).fit(XO, np.r_[y, ["fan"] * 4], outlier=mask)
+    kinds = dict(zip(warped.classes_, warped.class_kind_))
+    origins = dict(zip(warped.classes_, warped.class_origin_))
+    assert kinds == {
+        "section_00": "normal",
+        "section_00|warp=0.95": "augmented",
+        "section_01": "normal",
+        "section_01|warp=0.95": "augmented",
+        OUTLIER_CLASS: "outlier",
+    }
+    assert origins["section_01"] == "section_01" and origins["section_00|warp=0.95"] is None
+    assert origins[OUTLIER_CLASS] is None
+    one = np.full(len(X), "section_00", dtype=object)
+    power = ClassifierEmbedder(pseudo_classes=3, random_state=0, **TINY).fit(X, one)
+    assert list(power.class_kind_) == ["power"] * 3 and list(power.class_origin_) == ["section_00"] * 3
+    machine = ClassifierEmbedder(target="machine", random_state=0, **TINY).fit(
+        XO, np.r_[y, ["fan"] * 4], outlier=mask
+    )
+    # one class standing for clips of two sections: no single origin
+    assert list(machine.class_kind_) == ["normal", "outlier"] and machine.class_origin_[0] is None
+
+
 def test_other_backbones():
     X, y = clips(n_frames=32)
     face = ClassifierEmbedder("mobilefacenet", patch_frames=16, patch_hop=16, max_epochs=1, random_state=0)
