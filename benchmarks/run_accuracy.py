@@ -20,7 +20,9 @@ machine types of dcase2023_dev_samples), and ../shared/data/dcase2020_slider (fo
 the auxiliary class is the ID; scored by the DCASE 2020 protocol: AUC and pAUC per ID, all of
 the ID's anomalies; outliers: the other machine types of dcase2023_dev_samples). Prints one table:
 official score, AUC source/target (the mean AUC over IDs under the 2020 protocol), pAUC, fit
-and score seconds, and the per-ID (or per-kind) AUCs.
+and score seconds, and the per-ID (or per-kind) AUCs. Every AUC below 0.5 of a real set (per ID,
+or per section and domain) is printed with its z against chance (``below_chance``): a figure
+below 0.5 is a bug until shown otherwise, and z says whether it is below chance at all.
 """
 
 import argparse
@@ -203,7 +205,40 @@ def evaluate(name, model, train, test):
         "fit s": fit_s,
         "score s": score_s,
         "kinds": kinds,
+        "below chance": below_chance(test, scores, protocol) if "anomaly_kind" not in test else [],
     }
+
+
+def below_chance(test, scores, protocol):
+    """``["<where> AUC <a> (z <z>)", ...]`` for every per-section (and per-domain) AUC below 0.5.
+
+    z is the AUC's distance from 0.5 in standard errors of the null hypothesis (scores unrelated
+    to the labels: the Mann-Whitney statistic's exact variance, ``(n1 + n2 + 1) / (12 n1 n2)``,
+    Hanley & McNeil 1982): |z| < 2 is what chance alone gives on that many clips; z < -3 is a
+    ranking that prefers the normal clips, a bug or a measured property of the method.
+    """
+    out = []
+    anomaly = np.asarray(test.anomaly)
+    for sec in np.unique(test.section):
+        rows = np.asarray(test.section) == sec
+        parts = (
+            {"": rows}
+            if protocol == "2020"
+            else {
+                f" {d}": rows & ((np.asarray(test.domain) == d) | (anomaly == 1))
+                for d in ("source", "target")
+            }
+        )
+        for label, keep in parts.items():
+            a, s = anomaly[keep], np.asarray(scores)[keep]
+            n1, n0 = int(a.sum()), int((a == 0).sum())
+            if not n1 or not n0:
+                continue
+            auc = roc_auc(a, s)
+            if auc < 0.5:
+                z = (auc - 0.5) / np.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0))
+                out.append(f"{sec}{label} AUC {auc:.3f} (z {z:.1f}, {n0} normal / {n1} anomalous)")
+    return out
 
 
 def member_aucs(model, test, protocol):
@@ -350,6 +385,8 @@ def main(argv=None):
                     + f"{row['fit s']:8.1f}  {kinds}",
                     flush=True,
                 )
+                for line in row["below chance"]:
+                    print(f"{'':32s}  below chance: {line}", flush=True)
     if len(args.seeds) > 1 and synthetic_rows:
         print(f"\nsynthetic machines, mean (sd) over {len(args.seeds)} seeds")
         for name, stats in seed_summary(synthetic_rows, columns).items():
