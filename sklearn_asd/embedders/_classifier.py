@@ -13,7 +13,6 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
-from ..augment import as_sampler
 from ..nn import (
     AdaCos,
     ArcFace,
@@ -33,8 +32,14 @@ from ..nn._training import AutocastMixin, PatchDataset, build_net, net_spec
 from ..utils import check_outlier_mask, split_outliers
 from ..utils._persistence import safe_to_load
 from ..utils._threads import uses_torch_threads
+from ._targets import (
+    auxiliary_task,
+    class_structure,
+    encode,
+    split_validation,
+    training_targets,
+)
 
-OUTLIER_CLASS = "__outlier__"
 _BACKBONES = {
     "mobilenetv2": MobileNetV2,
     "resnet": ResNet,
@@ -62,42 +67,6 @@ def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):
         module.train(was_training)
     out = torch.cat(outputs).numpy()
     return out.reshape(X.shape[0], dataset.n_patches, *out.shape[1:])
-
-
-def class_structure(classes, labels, given, *, pseudo, outlier_exposure):
-    """What each class is: ``(kind, origin)``, arrays parallel to ``classes``.
-
-    ``labels`` are the normal training clips' classes, ``given`` their ``y`` as passed to fit,
-    ``pseudo`` whether the labels are level pseudo-classes. ``kind``: ``"normal"`` (a class of
-    normal clips), ``"power"`` (a level pseudo-class that splits one given class),
-    ``"outlier"`` (the outlier-exposure class) or ``"augmented"`` (made by an ``augment=``
-    sampler: a warped or shifted copy's class). ``origin``: the given label a normal or power
-    class stands for; ``None`` for the others and for a class that stands for several
-    (``target="machine"``), so that a detector maps classes to sections from the data, not from
-    the labels' spelling.
-    """
-    origins = {}
-    for label, y in zip(labels.tolist(), given.tolist()):
-        origins.setdefault(label, set()).add(y)
-    kind, origin = [], []
-    for c in classes:
-        if outlier_exposure and c == OUTLIER_CLASS:
-            kind.append("outlier")
-            origin.append(None)
-        elif c in origins:
-            (first, *more) = origins[c]
-            kind.append("power" if pseudo else "normal")
-            origin.append(None if more else first)
-        else:
-            kind.append("augmented")
-            origin.append(None)
-    return np.array(kind, dtype=object), np.array(origin, dtype=object)
-
-
-def _encode(classes, y):
-    """Index of each label of ``y`` in ``classes`` (which need not be sorted)."""
-    order = np.argsort(classes)
-    return order[np.searchsorted(classes[order], np.asarray(y, dtype=object))]
 
 
 class ClipAccuracy(Callback):
@@ -457,63 +426,6 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             return 10.0 * np.log10(np.mean(np.square(X, dtype=np.float64), axis=1) + 1e-20)
         return X.mean(axis=(1, 2), dtype=np.float64)
 
-    def _labels(self, X, y, n_outliers):
-        """The normal clips' classes: ``y``, or power pseudo-classes for a single class."""
-        y = np.asarray(y, dtype=object)
-        if y.ndim != 1:
-            raise ValueError(f"{type(self).__name__} takes one class per clip, y of shape {y.shape}.")
-        labels = np.unique(y)
-        if len(labels) > 1 or n_outliers:
-            return y
-        level = self._level(X)
-        edges = np.quantile(level, np.linspace(0, 1, self.pseudo_classes + 1)[1:-1])
-        q = np.searchsorted(edges, level, side="right")
-        return np.array([f"{labels[0]}|power={k}" for k in q], dtype=object)
-
-    def _split_validation(self, y):
-        """Indices (train, validation) of the normal clips, stratified by class."""
-        rng = np.random.RandomState(self.random_state)
-        train, valid = [], []
-        for c in np.unique(y):
-            idx = rng.permutation(np.flatnonzero(y == c))
-            n_valid = 0
-            if self.validation_fraction and len(idx) >= 5:
-                n_valid = max(1, int(round(self.validation_fraction * len(idx))))
-            valid.append(idx[:n_valid])
-            train.append(idx[n_valid:])
-        return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
-
-    def _targets(self, X, y, outliers):
-        """Augment, add outliers, and encode the targets: (X, targets, classes)."""
-        sampler = as_sampler(self.augment)
-        if sampler is not None:
-            X, y = sampler.fit_resample(X, y)
-            X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
-        if y.ndim == 2:
-            classes = getattr(sampler, "classes_", None)
-            if classes is None or len(classes) != y.shape[1]:
-                raise ValueError(
-                    "soft labels need their classes: they come from an augment= sampler such as Mixup."
-                )
-            classes = np.asarray(classes, dtype=object)
-        else:
-            classes = np.unique(y.astype(object))
-        if len(outliers):
-            X = np.concatenate([X, outliers])
-            classes = np.append(classes, OUTLIER_CLASS).astype(object)
-            if y.ndim == 2:
-                y = np.vstack(
-                    [np.hstack([y, np.zeros((len(y), 1))]), np.eye(len(classes))[[-1] * len(outliers)]]
-                )
-            else:
-                y = np.concatenate([y.astype(object), np.full(len(outliers), OUTLIER_CLASS, dtype=object)])
-        if y.ndim == 2:
-            targets = torch.as_tensor(y, dtype=torch.float32)
-        else:
-            targets = torch.as_tensor(_encode(classes, y), dtype=torch.long)
-        return X, targets, classes
-
     def _module_kwargs(self, X, n_classes):
         """The keyword arguments of :func:`classifier_module` for clips ``X`` and ``n_classes``."""
         params = self._prefixed("module__")
@@ -553,14 +465,20 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         mask = check_outlier_mask(outlier, X.shape[0], caller=type(self).__name__)
         normal, outliers = split_outliers(mask, X, y=np.asarray(y, dtype=object))
         X, y = normal.X, normal.y
+        if y.ndim != 1:
+            raise ValueError(f"{type(self).__name__} takes one class per clip, y of shape {y.shape}.")
         given = y
-        if self.target == "machine":
-            y = np.full(len(y), "machine", dtype=object)
-        use = self.outlier_exposure is True or (self.outlier_exposure == "auto" and len(np.unique(y)) < 2)
-        if not use:
+        y, use_outliers, pseudo = auxiliary_task(
+            given,
+            len(outliers),
+            lambda: self._level(X),
+            target=self.target,
+            outlier_exposure=self.outlier_exposure,
+            pseudo_classes=self.pseudo_classes,
+        )
+        if not use_outliers:
             outliers = outliers[:0]
-        self.outlier_exposure_ = bool(len(outliers))
-        task, y = y, self._labels(X, y, len(outliers))
+        self.outlier_exposure_ = use_outliers
         self.base_classes_ = np.unique(y)
         if len(self.base_classes_) < 2 and not len(outliers):
             raise ValueError(
@@ -568,19 +486,19 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
                 f"class ({self.base_classes_[0]!r}): mark clips of other machine types with outlier=True, "
                 "or use pseudo_classes >= 2."
             )
-        train, valid = self._split_validation(y)
+        train, valid = split_validation(y, self.validation_fraction, self.random_state)
         self.n_validation_clips_ = len(valid)
-        X_train, targets, self.classes_ = self._targets(X[train], y[train], outliers)
+        X_train, targets, self.classes_ = training_targets(X[train], y[train], outliers, self.augment)
         self.class_kind_, self.class_origin_ = class_structure(
             self.classes_,
             y,
             given,
-            pseudo=not np.array_equal(y, task),
+            pseudo=pseudo,
             outlier_exposure=self.outlier_exposure_,
         )
         callbacks = list(self.callbacks or [])
         if len(valid):
-            callbacks.append(("valid_acc", ClipAccuracy(X[valid], _encode(self.classes_, y[valid]), self)))
+            callbacks.append(("valid_acc", ClipAccuracy(X[valid], encode(self.classes_, y[valid]), self)))
         loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")
         self._net_spec = net_spec(
             PatchNet,
