@@ -9,8 +9,9 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..features._framing import stack_frames
-from ..nn._training import AutocastMixin, predict_batches
+from ..nn._training import TRAINING_DOCS, AutocastMixin, predict_batches
 from ..utils import split_outliers
+from ..utils._docstring import Substitution
 from ..utils._persistence import safe_to_load
 from ._mahalanobis import MahalanobisDetector
 from ._neural import FrameVectorDetector
@@ -68,6 +69,7 @@ class ReconstructionNet(AutocastMixin, NeuralNet):
         return self.criterion_(y_pred, X, y_true.to(y_pred.device).bool())
 
 
+@Substitution(**TRAINING_DOCS)
 class AutoEncoderDetector(FrameVectorDetector):
     """The DCASE Task 2 autoencoder baseline: anomaly score = the clip's mean reconstruction error.
 
@@ -103,12 +105,17 @@ class AutoEncoderDetector(FrameVectorDetector):
     lr : float, default=1e-3
     batch_size : int, default=512
         Vectors per batch.
-    device : str, default="auto"
-    random_state : int or None, default=None
-    callbacks : list or None, default=None
-    verbose : int, default=0
+    {optimizer}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {callbacks}
+    {verbose}
     contamination : float in (0, 0.5], default=0.1
+        Share of training clips above the decision threshold (see ``threshold``).
     threshold : {"gamma", "percentile"}, default="gamma"
+        ``"gamma"``: the ``1 - contamination`` quantile of a gamma distribution fitted to the
+        training clips' scores (the baseline's); ``"percentile"``: their own quantile.
 
     Attributes
     ----------
@@ -158,7 +165,9 @@ class AutoEncoderDetector(FrameVectorDetector):
         max_epochs=100,
         lr=1e-3,
         batch_size=512,
+        optimizer=torch.optim.Adam,
         device="auto",
+        mixed_precision="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -176,7 +185,9 @@ class AutoEncoderDetector(FrameVectorDetector):
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose

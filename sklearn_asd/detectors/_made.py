@@ -10,7 +10,8 @@ from skorch import NeuralNet
 from torch import nn
 
 from ..features._framing import stack_frames
-from ..nn._training import AutocastMixin, predict_batches
+from ..nn._training import TRAINING_DOCS, AutocastMixin, predict_batches
+from ..utils._docstring import Substitution
 from ._neural import FrameVectorDetector
 
 
@@ -80,6 +81,7 @@ class DensityNet(AutocastMixin, NeuralNet):
         return self.criterion_(y_pred, X.to(y_pred.device))
 
 
+@Substitution(**TRAINING_DOCS)
 class GroupMADEDetector(FrameVectorDetector):
     """Anomaly score = negative log-likelihood of the clip's frame groups under a Group MADE.
 
@@ -97,7 +99,15 @@ class GroupMADEDetector(FrameVectorDetector):
     max_epochs : int, default=50
     lr : float, default=1e-3
     batch_size : int, default=512
-    device, random_state, callbacks, verbose, contamination, threshold
+    {optimizer}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {callbacks}
+    {verbose}
+    contamination : float in (0, 0.5], default=0.1
+        Share of training clips above the decision threshold.
+    threshold : {"gamma", "percentile"}, default="gamma"
         As in :class:`AutoEncoderDetector`.
 
     References
@@ -130,7 +140,9 @@ class GroupMADEDetector(FrameVectorDetector):
         max_epochs=50,
         lr=1e-3,
         batch_size=512,
+        optimizer=torch.optim.Adam,
         device="auto",
+        mixed_precision="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -142,7 +154,9 @@ class GroupMADEDetector(FrameVectorDetector):
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose

@@ -1,34 +1,23 @@
 """The base of the neural detectors on log-mel clips (autoencoder, Group MADE, OEVAE)."""
 
-from numbers import Integral, Real
-
 import numpy as np
-import torch
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
-from ..nn._training import build_net, net_spec
+from ..nn._training import TRAINING_CONSTRAINTS, build_net, net_spec
 from ._base import BaseDetector
 
 
 class FrameVectorDetector(BaseDetector):
     """Base of the detectors on log-mel clips cut into vectors of ``n_frames`` stacked frames.
 
-    Subclasses take the training parameters declared here (``max_epochs``, ``lr``,
-    ``batch_size``, ``device``, ``random_state``, ``callbacks``, ``verbose``), which
-    :meth:`_train` reads, and add their own constraints to these.
+    Subclasses take the training parameters of every skorch-trained estimator
+    (``nn._training.TRAINING_CONSTRAINTS``: ``max_epochs``, ``lr``, ``batch_size``,
+    ``optimizer``, ``device``, ``mixed_precision``, ``random_state``, ``callbacks``,
+    ``verbose``; their descriptions are ``TRAINING_DOCS``), which :meth:`_train` reads, and add
+    their own constraints to these.
     """
 
-    _parameter_constraints = {
-        **BaseDetector._parameter_constraints,
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints = {**BaseDetector._parameter_constraints, **TRAINING_CONSTRAINTS}
 
     def _min_frames(self):
         """(parameter, frames) a clip must hold at least."""
@@ -52,7 +41,7 @@ class FrameVectorDetector(BaseDetector):
         return S
 
     def _train(self, net_class, module, criterion, vectors, targets, **criterion_params):
-        """Fit ``net_`` (Adam, the detector's lr, epochs, batch size, device, seed) on the vectors.
+        """Fit ``net_`` (the detector's optimizer, lr, epochs, batch size, device, precision, seed).
 
         ``module``: (factory, kwargs) of the network; ``_net_spec`` keeps what rebuilds it.
         """
@@ -67,7 +56,8 @@ class FrameVectorDetector(BaseDetector):
             self._net_spec,
             random_state=self.random_state,
             device=self.device,
-            optimizer=torch.optim.Adam,
+            mixed_precision=self.mixed_precision,
+            optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
             callbacks=self.callbacks,

@@ -11,8 +11,9 @@ from torch import nn
 
 from ..augment._spectral import warp_frequency, warp_positions
 from ..nn import ResNet
-from ..nn._training import AutocastMixin, PatchDataset
+from ..nn._training import TRAINING_DOCS, AutocastMixin, PatchDataset
 from ..utils import split_outliers
+from ..utils._docstring import Substitution
 from ._base import PerSectionMixin
 from ._knn import KNNDetector
 from ._neural import FrameVectorDetector
@@ -83,6 +84,7 @@ class OEVAENetTrainer(AutocastMixin, NeuralNet):
         return tuple(o.float() for o in out)
 
 
+@Substitution(**TRAINING_DOCS)
 class OEVAE(PerSectionMixin, FrameVectorDetector):
     """OEVAE (Hai et al., DCASE 2024, model B): anomaly score ``w * alpha + (1 - w) * beta``.
 
@@ -118,7 +120,15 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
     max_epochs : int, default=20
     lr : float, default=1e-3
     batch_size : int, default=128
-    device, random_state, callbacks, verbose, contamination, threshold
+    {optimizer}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {callbacks}
+    {verbose}
+    contamination : float in (0, 0.5], default=0.1
+        Share of training clips above the decision threshold.
+    threshold : {"percentile", "gamma"}, default="percentile"
         As in :class:`AutoEncoderDetector`.
 
     Notes
@@ -177,7 +187,9 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
         max_epochs=20,
         lr=1e-3,
         batch_size=128,
+        optimizer=torch.optim.Adam,
         device="auto",
+        mixed_precision="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -195,7 +207,9 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose

@@ -28,8 +28,16 @@ from ..nn import (
     kl_divergence,
     soft_cross_entropy,
 )
-from ..nn._training import AutocastMixin, PatchDataset, build_net, net_spec
+from ..nn._training import (
+    TRAINING_CONSTRAINTS,
+    TRAINING_DOCS,
+    AutocastMixin,
+    PatchDataset,
+    build_net,
+    net_spec,
+)
 from ..utils import check_outlier_mask, split_outliers
+from ..utils._docstring import Substitution
 from ..utils._persistence import safe_to_load
 from ..utils._threads import uses_torch_threads
 from ._targets import (
@@ -141,6 +149,7 @@ class PatchNet(AutocastMixin, NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
 
+@Substitution(**TRAINING_DOCS)
 class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     """Embed clips with a network trained to classify their sections (self-supervised ASD).
 
@@ -211,17 +220,12 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         Adam's learning rate (Giri et al.).
     batch_size : int, default=64
         Patches per batch.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-    device : str, default="auto"
-        ``"auto"``: CUDA if available, else CPU.
-    mixed_precision : bool or "auto", default="auto"
-        bfloat16 autocast of the forward passes; ``"auto"``: on CUDA only.
-    random_state : int or None, default=None
-        Seeds the weights and the batch order; CPU training is then repeatable.
-    callbacks : list or None, default=None
-        skorch callbacks.
-    verbose : int, default=0
-        skorch's per-epoch progress table when 1.
+    {optimizer}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {callbacks}
+    {verbose}
     **kwargs
         The backbone's and the head's own parameters, named as skorch names them:
         ``module__<name>`` (e.g. ``module__width_mult=0.5``; MobileFaceNet's input shape and the
@@ -283,15 +287,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         "target": [StrOptions({"y", "machine"})],
         "pseudo_classes": [Interval(Integral, 2, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="left"), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "optimizer": [type],
-        "device": [str],
-        "mixed_precision": ["boolean", StrOptions({"auto"})],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(

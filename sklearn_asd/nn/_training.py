@@ -1,9 +1,44 @@
 """Training plumbing shared by every skorch-trained estimator (embedders and neural detectors)."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils import resolve_device
+
+TRAINING_CONSTRAINTS = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "optimizer": [type],
+    "device": [str],
+    "mixed_precision": ["boolean", StrOptions({"auto"})],
+    "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    "callbacks": [list, None],
+    "verbose": ["verbose"],
+}
+"""The parameters every skorch-trained estimator takes, validated alike (embedders, neural detectors)."""
+
+# Their shared descriptions, for ``utils._docstring.Substitution`` (``{optimizer}`` ... in a docstring).
+TRAINING_DOCS = {
+    "optimizer": """optimizer : torch optimizer class, default=torch.optim.Adam
+        Built on the network's parameters with learning rate ``lr``.""",
+    "device": """device : str, default="auto"
+        Where the network trains and runs: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; ``"auto"``:
+        CUDA if available, else the CPU. A model trained on a GPU scores on a CPU-only machine.""",
+    "mixed_precision": """mixed_precision : bool or "auto", default="auto"
+        bfloat16 autocast of the forward passes (training and scoring alike); ``"auto"``: on CUDA
+        only. The setting is kept with the model, so a loaded model scores as it was trained.""",
+    "random_state": """random_state : int or None, default=None
+        Seeds the weights and the batch order; CPU training is then repeatable for a fixed
+        number of threads.""",
+    "callbacks": """callbacks : list or None, default=None
+        skorch callbacks (``EarlyStopping``, ``Checkpoint``, ``LRScheduler``...), passed through.""",
+    "verbose": """verbose : int, default=0
+        ``1``: skorch's table of one line per epoch (loss, duration); ``0``: silent.""",
+}
 
 
 class AutocastMixin:

@@ -4,7 +4,12 @@ import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_asd.detectors import AutoEncoderDetector, MahalanobisDetector, OutlierExposureLoss
+from sklearn_asd.detectors import (
+    AutoEncoderDetector,
+    GroupMADEDetector,
+    MahalanobisDetector,
+    OutlierExposureLoss,
+)
 from sklearn_asd.detectors._autoencoder import dense_autoencoder
 from sklearn_asd.features import FrameStack
 from sklearn_asd.features._framing import stack_frames
@@ -118,3 +123,21 @@ def test_errors_pickle_and_repeatability(tmp_path):
     np.testing.assert_array_equal(det.anomaly_score(S), again.anomaly_score(S))
     joblib.dump(det, tmp_path / "ae.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "ae.joblib").anomaly_score(S), det.anomaly_score(S))
+
+
+@pytest.mark.parametrize(
+    "detector",
+    [
+        AutoEncoderDetector(max_epochs=1, batch_size=64, random_state=0),
+        GroupMADEDetector(n_frames=3, hidden=(16,), max_epochs=1, random_state=0),
+    ],
+    ids=["autoencoder", "group_made"],
+)
+def test_frame_detectors_take_the_shared_training_settings(detector):
+    # the optimizer and the precision are parameters, as the embedders' (no hard-coded Adam)
+    S = normal_clips()
+    fitted = detector.set_params(optimizer=torch.optim.SGD, mixed_precision=False).fit(S)
+    assert isinstance(fitted.net_.optimizer_, torch.optim.SGD)
+    assert fitted.net_.mixed_precision is False and fitted._net_spec["mixed_precision"] is False
+    with pytest.raises(ValueError, match="mixed_precision"):
+        detector.set_params(mixed_precision="sometimes").fit(S)
