@@ -45,6 +45,11 @@ class Mixup(BaseAugmenter):
     synthetic_mask_, sample_indices_, classes_
         See :class:`BaseAugmenter` (``sample_indices_`` names the first clip of a pair).
 
+    See Also
+    --------
+    SMOTE : interpolates within a class instead of across classes.
+    SpectralWarp : new classes from warped copies.
+
     References
     ----------
     H. Zhang et al., "mixup: beyond empirical risk minimization", ICLR 2018.

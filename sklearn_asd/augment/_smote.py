@@ -38,6 +38,10 @@ class SMOTE(BaseAugmenter):
         See :class:`BaseAugmenter`; ``sample_indices_`` is -1 for synthetic clips
         (each is made from two).
 
+    See Also
+    --------
+    Mixup : interpolates across classes, with soft labels.
+
     Examples
     --------
     >>> import numpy as np

@@ -63,6 +63,11 @@ class SpectralWarp(BaseAugmenter):
     synthetic_mask_, sample_indices_, classes_
         See :class:`BaseAugmenter`.
 
+    See Also
+    --------
+    SpecMask : masked copies that keep their class.
+    PitchShift : a shift of the waveform's pitch.
+
     References
     ----------
     R. Giri et al., "Self-supervised classification for detecting anomalous sounds",
@@ -153,6 +158,10 @@ class SpecMask(BaseAugmenter):
         Label copies ``"<class>|mask"``.
     random_state : int, RandomState instance or None, default=None
     keep_original : bool, default=True
+
+    See Also
+    --------
+    SpectralWarp : warped copies as new classes.
 
     Examples
     --------

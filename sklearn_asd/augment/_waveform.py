@@ -43,6 +43,10 @@ class TimeStretch(_WaveformEffect):
         Label copies ``"<class>|stretch=<rate>"``.
     keep_original : bool, default=True
 
+    See Also
+    --------
+    PitchShift : the other waveform effect.
+
     Examples
     --------
     >>> import numpy as np
@@ -86,6 +90,11 @@ class PitchShift(_WaveformEffect):
     new_classes : bool, default=False
         Label copies ``"<class>|pitch=<steps>"``.
     keep_original : bool, default=True
+
+    See Also
+    --------
+    TimeStretch : the other waveform effect.
+    SpectralWarp : a warp of the spectrogram's frequency axis.
 
     Examples
     --------

@@ -124,6 +124,11 @@ class AutoEncoderDetector(FrameVectorDetector):
     mahalanobis_ : MahalanobisDetector
         The error model (``scoring="selective_mahalanobis"``).
 
+    See Also
+    --------
+    GroupMADEDetector : the density of the same stacked frames.
+    OEVAE : a VAE with outlier exposure on 2-s segments.
+
     References
     ----------
     Y. Koizumi et al., "Description and discussion on DCASE2020 challenge task 2", DCASE 2020.

@@ -57,6 +57,10 @@ class DomainAwareDetector(MetaDetector):
         With ``standardize``: ``{"source": ..., "target": ...}``, each member's training-score
         mean and standard deviation by section (``None``: all sections).
 
+    See Also
+    --------
+    StandardizedEnsemble : every member on every clip, standardized and combined.
+
     Examples
     --------
     >>> import numpy as np

@@ -45,6 +45,10 @@ class StandardizedEnsemble(PerSectionMixin, _BaseComposition, MetaDetector):
         ``{section: (means, stds)}``, one value per member (key ``None``
         without ``per_section``).
 
+    See Also
+    --------
+    DomainAwareDetector : one member per domain instead of every member on every clip.
+
     Examples
     --------
     >>> import numpy as np

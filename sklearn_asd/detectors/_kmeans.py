@@ -47,6 +47,11 @@ class KMeansCosineDetector(PerSectionMixin, BaseDetector):
     sections_, train_anomaly_scores_, offset_
         See :class:`BaseDetector`.
 
+    See Also
+    --------
+    KNNDetector : every training clip a centre (``metric="cosine"``).
+    DomainAwareDetector : separate source and target members.
+
     References
     ----------
     K. Wilkinghoff, "Self-supervised learning for anomalous sound detection",

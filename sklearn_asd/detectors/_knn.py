@@ -89,6 +89,9 @@ class KNNDetector(PerSectionMixin, BaseDetector):
 
     See Also
     --------
+    LOFDetector : the local density ratio instead of the distance.
+    KMeansCosineDetector : the distance to cluster centres.
+    MahalanobisDetector : the distance under the training clips' covariance.
     sklearn.neighbors.NearestNeighbors : the search underneath.
 
     Examples

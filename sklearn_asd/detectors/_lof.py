@@ -39,6 +39,11 @@ class LOFDetector(PerSectionMixin, BaseDetector):
     sections_, train_anomaly_scores_, offset_
         See :class:`BaseDetector`.
 
+    See Also
+    --------
+    KNNDetector : the distance to the nearest training clips.
+    DomainAwareDetector : an LOF for source clips and a kNN for target clips.
+
     References
     ----------
     M. M. Breunig et al., "LOF: identifying density-based local outliers", SIGMOD 2000.

@@ -110,6 +110,10 @@ class GroupMADEDetector(FrameVectorDetector):
     threshold : {"gamma", "percentile"}, default="gamma"
         As in :class:`AutoEncoderDetector`.
 
+    See Also
+    --------
+    AutoEncoderDetector : the reconstruction error of the same stacked frames.
+
     References
     ----------
     M. Germain et al., "MADE: masked autoencoder for distribution estimation", ICML 2015.

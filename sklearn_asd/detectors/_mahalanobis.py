@@ -53,6 +53,11 @@ class MahalanobisDetector(PerSectionMixin, BaseDetector):
     train_anomaly_scores_, offset_
         See :class:`BaseDetector`.
 
+    See Also
+    --------
+    KNNDetector : a distance without a model of the distribution.
+    AutoEncoderDetector : ``scoring="selective_mahalanobis"`` on its error vectors.
+
     References
     ----------
     K. Harada et al., "First-shot anomaly sound detection for machine condition

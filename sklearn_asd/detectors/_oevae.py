@@ -131,6 +131,10 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
     threshold : {"percentile", "gamma"}, default="percentile"
         As in :class:`AutoEncoderDetector`.
 
+    See Also
+    --------
+    AutoEncoderDetector : ``outlier_exposure=True`` with a margin on the reconstruction error.
+
     Notes
     -----
     ``fit`` takes the clips' attribute values as ``attribute=`` (numbers, one per clip); without

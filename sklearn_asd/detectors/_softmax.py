@@ -80,6 +80,11 @@ class SoftmaxScore(PerSectionMixin, BaseDetector):
     estimator_ : classifier
         The fitted classifier (with ``estimator``).
 
+    See Also
+    --------
+    sklearn_asd.embedders.ClassifierEmbedder : the section classifier it usually wraps.
+    KNNDetector : a distance on the classifier's embeddings instead of its probabilities.
+
     Examples
     --------
     >>> import numpy as np

@@ -259,6 +259,11 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
     embedding_dim_ : int
         Size of one patch embedding (``transform`` gives twice that for ``"mean+std"``).
 
+    See Also
+    --------
+    sklearn_asd.detectors.SoftmaxScore : scores clips by the probability of their own class.
+    sklearn_asd.detectors.KNNDetector : scores clips by the distance of their embeddings.
+
     Examples
     --------
     >>> import numpy as np

@@ -40,6 +40,10 @@ class FrameStack(TransformerMixin, BaseEstimator):
     hop : int, default=1
         Frames between the starts of consecutive vectors.
 
+    See Also
+    --------
+    Pool : one vector per clip instead.
+
     Examples
     --------
     >>> import numpy as np

@@ -78,6 +78,12 @@ class LogMel(ClipTransformer):
     mel_basis_ : ndarray of shape (n_mels, n_fft // 2 + 1)
         librosa's mel filterbank, built once in ``fit``.
 
+    See Also
+    --------
+    STFT : the linear-frequency spectrogram.
+    Pool : one vector per clip from the frames.
+    FrameStack : vectors of consecutive frames.
+
     Examples
     --------
     >>> import numpy as np

@@ -31,6 +31,10 @@ class Pool(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Size of the second axis seen in ``fit``.
 
+    See Also
+    --------
+    FrameStack : keeps the frames, stacked into vectors.
+
     Examples
     --------
     >>> import numpy as np

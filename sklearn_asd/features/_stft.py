@@ -75,6 +75,11 @@ class STFT(ClipTransformer):
     n_frames_ : int
         Frames per output.
 
+    See Also
+    --------
+    LogMel : the mel-band spectrogram.
+    Spectrum : the whole clip's magnitude spectrum.
+
     Examples
     --------
     >>> import numpy as np
@@ -180,6 +185,10 @@ class Spectrum(ClipTransformer):
         Window applied to the clip before the FFT; ``None``: none (rectangular).
     device, batch_size, n_jobs
         As in :class:`LogMel`.
+
+    See Also
+    --------
+    STFT : the spectrogram of short windows.
 
     Examples
     --------
