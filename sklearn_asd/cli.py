@@ -24,6 +24,20 @@ def add_trust_options(command):
     )
 
 
+def add_output_options(command):
+    """``-v`` / ``-q``: how much the command shows while it works."""
+    group = command.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show progress (reading bars, each network's epoch table) even when not on a terminal",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress: only results, warnings and the closing line"
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-asd", description="Anomalous sound detection for machine condition monitoring."
@@ -61,6 +75,7 @@ def build_parser():
     demo.add_argument(
         "--out", default="sklearn_asd_demo.asd", help="where to save the fitted model (safe format)"
     )
+    add_output_options(demo)
     demo.set_defaults(func="_demo")
 
     fit = command(
@@ -110,6 +125,7 @@ def build_parser():
         "--device",
         help="torch device of every network and feature step: auto (CUDA when present), cpu, cuda, cuda:1",
     )
+    add_output_options(fit)
     fit.set_defaults(func="_fit")
 
     score = command(
@@ -143,6 +159,7 @@ def build_parser():
     )
     score.add_argument("--n-jobs", type=int, default=None, help=jobs_help)
     score.add_argument("--channel", default="0", help=channel_help)
+    add_output_options(score)
     score.set_defaults(func="_score")
 
     evaluate = command(
@@ -163,6 +180,7 @@ def build_parser():
         "--model", help="with --plots: the model file, for a t-SNE map of its embeddings and training curves"
     )
     add_trust_options(evaluate)
+    add_output_options(evaluate)
     evaluate.set_defaults(func="_evaluate")
 
     recipes = command("recipes", "list the recipes", "sklearn-asd recipes")

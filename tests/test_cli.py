@@ -1,10 +1,14 @@
+import re
+from pathlib import Path
+
 import joblib
 import numpy as np
 import pytest
+import sklearn
 
 from sklearn_asd import io
 from sklearn_asd.cli import main
-from sklearn_asd.datasets import make_machine_sounds
+from sklearn_asd.datasets import load_dcase, make_machine_sounds
 from sklearn_asd.utils import anomaly_score
 
 
@@ -18,6 +22,10 @@ def test_demo_fits_reports_and_saves(tmp_path, capsys):
     assert "section_00" in text and "section_01" in text
     assert "AUC (source)" in text and "pAUC" in text and "official score (2021)" in text
     assert "identical scores" in text
+    # the numbers explain themselves: the protocol and why, pAUC's limit, the sign
+    assert "DCASE 2021-2024 protocol (the clips have sections and a source or target domain" in text
+    assert "false-positive rates 0-0.1" in text and "higher = more anomalous" in text
+    assert re.search(r"identical scores\) \[\d+\.\d s\]$", text.strip())  # the closing line, timed
     # the saved model (safe format) scores new clips of the same machine
     model = io.load(out, with_metadata=True)[0]
     test = make_machine_sounds(n_sections=2, n_normal=2, duration=1.0, random_state=0)
@@ -78,10 +86,22 @@ def test_fit_score_evaluate_on_the_real_valve_split(shared_data, tmp_path, capsy
     name, value = lines[0].split(",")
     assert name.startswith("section_00_") and name.endswith(".wav") and np.isfinite(float(value))
     assert {d.split(",")[1] for d in decisions} <= {"0", "1"}
-    capsys.readouterr()
+    said = capsys.readouterr().out
+    assert "decision_result files: 1 = anomalous, 0 = normal (predict's -1 / +1); threshold: the 0.9 " in said
+    assert "gamma distribution" in said and re.search(r"files in .*scores \[\d+\.\d s\]$", said.strip())
+    # the decisions come from the scores already computed: exactly what predict says
+    with sklearn.config_context(enable_metadata_routing=True):
+        fitted = io.load(model)
+        data = load_dcase(root, "valve", "test", progress=False)
+        predicted = fitted.predict(data.X, section=data.section, domain=data.domain) == -1
+    by_name = dict(d.split(",") for d in decisions)
+    assert [by_name[Path(f).name] == "1" for f in data.filenames] == list(predicted)
     assert main(["evaluate", "--data", root, "--machine", "valve", "--scores", str(scores)]) == 0
     report = capsys.readouterr().out
     assert "official score (2021)" in report and "section_00" in report
+    assert "DCASE 2021-2024 protocol" in report and re.search(
+        r"evaluated 200 clips .*\[\d+\.\d s\]$", report.strip()
+    )
     # the decision files' precision, recall and F1 per domain, as the official evaluator reports
     assert "precision (source)" in report and "F1 score (target)" in report
 
@@ -458,3 +478,27 @@ def test_cli_refuses_what_would_be_silently_wrong(tmp_path, capsys, monkeypatch)
     monkeypatch.setattr(_demo, "main", broken)
     assert main(["demo"]) == 2
     assert capsys.readouterr().err == "sklearn-asd demo: error: missing entry 'duration'\n"
+
+
+def test_verbose_and_quiet_say_how_much_is_shown(monkeypatch):
+    from sklearn_asd._cli._output import verbosity
+    from sklearn_asd.cli import build_parser
+
+    parse = build_parser().parse_args
+    base = ["fit", "--data", "d", "--machine", "m", "--recipe", "dcase_autoencoder", "--out", "x.asd"]
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert verbosity(parse(base)) == 0 and verbosity(parse([*base, "-v"])) == 1
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)  # a terminal shows progress by default
+    assert verbosity(parse(base)) == 1 and verbosity(parse([*base, "--quiet"])) == 0
+    with pytest.raises(SystemExit):  # not both
+        parse([*base, "-v", "-q"])
+
+
+def test_fit_verbose_shows_each_epoch(shared_data, tmp_path, capsys):
+    root = str(shared_data / "dcase2023_valve")
+    args = ["fit", "--data", root, "--machine", "valve", "--recipe", "dcase_autoencoder", "--fast"]
+    assert main([*args, "--out", str(tmp_path / "a.asd"), "-v"]) == 0
+    table = capsys.readouterr().out
+    assert "train_loss" in table and len(re.findall(r"^\s+20\s", table, re.M)) == 1  # skorch's 20th epoch
+    assert main([*args, "--out", str(tmp_path / "b.asd"), "-q"]) == 0
+    assert "train_loss" not in capsys.readouterr().out

@@ -12,9 +12,10 @@ from .. import __version__
 from ..datasets import make_machine_sounds
 from ..detectors import KNNDetector
 from ..features import LogMel, Pool
-from ..metrics import dcase_report
+from ..metrics import dcase_protocol, dcase_report
 from ..utils._anomaly import routed_anomaly_score
 from ._model import _load_model, _save_model
+from ._output import Timer, explain_protocol
 
 
 def demo_pipeline(n_neighbors=1):
@@ -29,6 +30,7 @@ def demo_pipeline(n_neighbors=1):
 
 
 def main(args):
+    timer = Timer()
     print(f"sklearn-asd {__version__} demo: synthetic machine sounds, log-mel + per-section kNN")
     t0 = time.perf_counter()
     common = dict(
@@ -57,6 +59,7 @@ def main(args):
         score_s = time.perf_counter() - t0
     print(f"fit {fit_s:.1f} s, scoring {score_s:.1f} s\n")
     print(dcase_report(test.anomaly, scores, section=test.section, domain=test.domain))
+    print("\n" + explain_protocol(dcase_protocol(test.section, test.domain)))
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -66,5 +69,5 @@ def main(args):
     if not np.array_equal(scores, again):
         print("error: the reloaded model scores differently", file=sys.stderr)
         return 1
-    print(f"\nmodel saved to {out} (reloaded: identical scores)")
+    timer.done(f"\nmodel saved to {out} (reloaded: identical scores)")
     return 0

@@ -9,9 +9,11 @@ import sklearn
 from ..datasets import load_dcase
 from ..metrics import dcase_protocol, dcase_report, read_submission
 from ._model import _load_model
+from ._output import Timer, explain_protocol
 
 
 def main(args):
+    timer = Timer()
     if args.model and not args.plots:
         raise ValueError("--model is for the plots: pass --plots DIR with it.")
     if args.plots:
@@ -43,13 +45,16 @@ def main(args):
             protocol=protocol,
         )
     )
+    print("\n" + explain_protocol(protocol))
+    written = []
     if args.plots:
         threshold = _threshold_from_decisions(args, by_name, scores)
         payload = (
             _load_model(args.model, args.allow_pickle, args.trust, device="auto") if args.model else None
         )
         written = _write_plots(Path(args.plots), args, data, scores, threshold, payload, protocol)
-        print(f"\nplots: {', '.join(written)} in {args.plots}")
+    where = f"; plots {', '.join(written)} in {args.plots}" if written else ""
+    timer.done(f"evaluated {len(scores)} clips of {args.machine} ({args.split}){where}")
     return 0
 
 

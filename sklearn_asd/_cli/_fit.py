@@ -7,7 +7,8 @@ import numpy as np
 import sklearn
 
 from ..datasets import class_labels, load_dcase, with_outliers
-from ._model import _recipe, _save_model, _set_device
+from ._model import _recipe, _save_model
+from ._output import Timer, verbosity
 
 
 def _channel(text):
@@ -42,13 +43,20 @@ def _check_writable(out):
 
 
 def main(args):
+    timer, level = Timer(), verbosity(args)
     if Path(args.out).exists() and not args.overwrite:
         raise FileExistsError(f"--out {args.out} exists: pass --overwrite to replace it.")
     existed = Path(args.out).exists()
     _check_writable(args.out)
     if not existed:
         Path(args.out).unlink()  # the check left an empty file; the fit writes the real one
-    load = dict(sr=16000, duration=args.duration, n_jobs=args.n_jobs, channel=_channel(args.channel))
+    load = dict(
+        sr=16000,
+        duration=args.duration,
+        n_jobs=args.n_jobs,
+        channel=_channel(args.channel),
+        progress=bool(level),
+    )
     train = load_dcase(args.data, args.machine, "train", **load)
     _say_channel(train, load["channel"])
     classes = class_labels(train, args.classes)
@@ -65,14 +73,15 @@ def main(args):
             "sound; expect scores near chance (DCASE development sets have about 1,000)."
         )
     duration = args.duration or train.X.shape[1] / train.sr
-    print(f"fitting {args.recipe} on {len(train.X)} {args.machine} training clips ({duration:g} s)")
+    print(
+        f"fitting {args.recipe} on {len(train.X)} {args.machine} training clips ({duration:g} s)", flush=True
+    )
     t0 = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True):
-        model = _recipe(args)
-        _set_device(model, args.device)
+        model = _recipe(args, verbose=level)
         model.fit(train.X, classes, section=train.section, domain=train.domain, outlier=outlier)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _save_model(out, model, pickle=args.pickle, recipe=args.recipe, machine=args.machine, duration=duration)
-    print(f"fitted in {time.perf_counter() - t0:.1f} s; model saved to {out}")
+    timer.done(f"fitted in {time.perf_counter() - t0:.1f} s; model saved to {out}")
     return 0

@@ -69,7 +69,8 @@ def _load_model(path, allow_pickle=False, trusted=None, device=None):
     return payload
 
 
-def _recipe(args):
+def _recipe(args, verbose=0):
+    """The recipe that ``fit`` trains: its options from the arguments, ``verbose`` and the device."""
     from ..recipes import GIRI_MACHINE_TABLE, REGISTRY, make_recipe
 
     options = {}
@@ -81,7 +82,26 @@ def _recipe(args):
                 "not among them: pass --giri-machine with the one whose settings to use."
             )
         options["machine_type"] = settings
-    return make_recipe(args.recipe, fast=args.fast, random_state=args.random_state, **options)
+    if args.device is not None:
+        _check_device(args.device)
+    return make_recipe(
+        args.recipe,
+        fast=args.fast,
+        random_state=args.random_state,
+        verbose=verbose,
+        device=args.device or "auto",
+        **options,
+    )
+
+
+def _check_device(device):
+    """``--device``: one that torch can use here, or a one-line error naming it."""
+    from ..utils import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise ValueError(f"--device {device}: {exc}") from None
 
 
 def _set_device(model, device):
@@ -89,12 +109,8 @@ def _set_device(model, device):
     if device is None:
         return
     from ..io._safe import _reachable
-    from ..utils import resolve_device
 
-    try:
-        resolve_device(device)
-    except ValueError as exc:
-        raise ValueError(f"--device {device}: {exc}") from None
+    _check_device(device)
     # the parameters and the fitted members alike (a SoftmaxScore's fitted embedder is no parameter)
     for obj in _reachable(model):
         if hasattr(obj, "get_params") and "device" in obj.get_params(deep=False):

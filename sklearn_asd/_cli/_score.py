@@ -3,13 +3,16 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import sklearn
 
 from ..datasets import load_dcase
+from ..detectors import BaseDetector
 from ..metrics import write_submission
 from ..utils._anomaly import routed_anomaly_score
 from ._fit import _channel, _say_channel
 from ._model import _load_model
+from ._output import Timer, explain_threshold, verbosity
 
 
 def _check_out_folder(out, machine, split, overwrite):
@@ -51,6 +54,7 @@ def _say_length_changes(filenames, duration):
 
 
 def main(args):
+    timer = Timer()
     _check_out_folder(args.out, args.machine, args.split, args.overwrite)
     payload = _load_model(args.model, args.allow_pickle, args.trust, device=args.device)
     fitted_on = payload.get("machine")
@@ -61,15 +65,32 @@ def main(args):
         )
     channel = _channel(args.channel)
     data = load_dcase(
-        args.data, args.machine, args.split, duration=payload["duration"], n_jobs=args.n_jobs, channel=channel
+        args.data,
+        args.machine,
+        args.split,
+        duration=payload["duration"],
+        n_jobs=args.n_jobs,
+        channel=channel,
+        progress=bool(verbosity(args)),
     )
     _say_channel(data, channel)
     _say_length_changes(data.filenames, payload["duration"])
     with sklearn.config_context(enable_metadata_routing=True):
         model = payload["model"]
         scores = routed_anomaly_score(model, data.X, section=data.section, domain=data.domain)
-        decisions = model.predict(data.X, section=data.section, domain=data.domain) == -1
+        decisions = _decisions(model, data, scores)
     out = Path(args.out)
     write_submission(out, args.machine, args.split, data.filenames, data.section, scores, decisions)
-    print(f"scored {len(data.X)} clips of {args.machine} ({args.split}); files in {out}")
+    print(explain_threshold(model))
+    timer.done(f"scored {len(data.X)} clips of {args.machine} ({args.split}); files in {out}")
     return 0
+
+
+def _decisions(model, data, scores):
+    """Anomalous or not, per clip: from the scores already computed when the model ends in one of
+    our detectors (its threshold is ``-offset_`` on the anomaly score), else by ``predict``."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if isinstance(final, BaseDetector):
+        # predict is -1 where decision_function = -anomaly_score - offset_ < 0
+        return -np.asarray(scores) - final.offset_ < 0
+    return model.predict(data.X, section=data.section, domain=data.domain) == -1

@@ -266,6 +266,7 @@ def load_dcase(
     on_error="raise",
     ground_truth=None,
     load_audio=True,
+    progress=None,
 ):
     """Load one machine type of a DCASE Task 2 (2020-2024) or MIMII data set.
 
@@ -303,6 +304,8 @@ def load_dcase(
         DCASE 2020's ``eval_data_list.csv``.
     load_audio : bool, default=True
         ``False``: the metadata only (``X`` and ``sr`` are ``None``), e.g. to evaluate score files.
+    progress : bool or None, default=None
+        Show a tqdm bar while reading the audio; ``None``: only on a terminal.
 
     Returns
     -------
@@ -386,6 +389,7 @@ def load_dcase(
             n_jobs=n_jobs,
             on_error=on_error,
             return_kept=True,
+            progress=progress,
         )
     records = [records[i] for i in kept]
     section = np.array([r["section"] for r in records], dtype=object)

@@ -56,7 +56,7 @@ def plot_roc(anomaly, score, *, section=None, domain=None, max_fpr=0.1, ncols=3)
     for ax, sec in zip(axes, sections):
         in_sec = section == sec
         a, s, d = anomaly[in_sec], score[in_sec], domain[in_sec]
-        ax.axvspan(0, max_fpr, color="0.92", zorder=0)
+        ax.axvspan(0, max_fpr, color="0.92", zorder=0, label=f"pAUC band: FPR <= {max_fpr:g}")
         ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1)
         for dom in [v for v in (*DOMAINS, "all") if v in set(d)]:
             keep = (d == dom) | (a == 1)

@@ -4,11 +4,20 @@ The registry (``REGISTRY``, ``RECIPE_NAMES``, ``USES_OUTLIERS``, ``make_recipe``
 the recipe functions and ``RECIPES`` are imported on first use.
 """
 
-from ._registry import GIRI_MACHINE_TABLE, RECIPE_NAMES, REGISTRY, USES_OUTLIERS, RecipeInfo, make_recipe
+from ._registry import (
+    COMMON_OPTIONS,
+    GIRI_MACHINE_TABLE,
+    RECIPE_NAMES,
+    REGISTRY,
+    USES_OUTLIERS,
+    RecipeInfo,
+    make_recipe,
+)
 
 _FUNCTIONS = (*RECIPE_NAMES, "RECIPES")
 
 __all__ = [
+    "COMMON_OPTIONS",
     "GIRI_MACHINE_TABLE",
     "RECIPES",
     "RECIPE_NAMES",

@@ -1,13 +1,17 @@
 """The published systems and the official baselines as unfitted pipelines of public estimators.
 
-Every recipe has one signature, ``recipe(*, fast=False, random_state=0, **options)``, builds
-instantly (no data, no computation), and is fitted as
+Every recipe has one signature, ``recipe(*, fast=False, random_state=0, verbose=0,
+device="auto", **options)``, builds instantly (no data, no computation), and is fitted as
 ``model.fit(X, y, section=..., domain=..., outlier=...)`` with metadata routing enabled:
 ``outlier`` marks the rows that are clips of other machine types (outlier exposure), which the
 recipes that use them train on and every other step leaves out. ``fast=True`` is the CPU
 setting: it trains to a plateau on 2 cores in minutes for 3 sections x 100 ten-second clips
 (``benchmarks/run_accuracy.py`` measures it); ``fast=False`` is the paper's setting, for GPUs.
+``verbose`` and ``device`` reach every step that takes them (:data:`COMMON_OPTIONS`).
 """
+
+import functools
+import inspect
 
 from sklearn.pipeline import Pipeline
 
@@ -28,10 +32,63 @@ from ..features import STFT, LogMel
 from ._registry import GIRI_MACHINE_TABLE, REGISTRY
 
 
+def _steps(estimator):
+    """``estimator`` and every estimator among its parameters, however deep (members, wrapped ones)."""
+    yield estimator
+    for value in estimator.get_params(deep=False).values():
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            yield from _steps(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                item = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+                if hasattr(item, "get_params") and not isinstance(item, type):
+                    yield from _steps(item)
+
+
+def configure(model, **settings):
+    """Set each of ``settings`` (``verbose``, ``device``) on every step of ``model`` that takes it.
+
+    A Pipeline's own ``verbose`` is a bool (scikit-learn's: each step's time once it is fitted).
+    """
+    for step in _steps(model):
+        params = step.get_params(deep=False)
+        values = {k: v for k, v in settings.items() if k in params}
+        if isinstance(step, Pipeline) and "verbose" in values:
+            values["verbose"] = bool(values["verbose"])
+        step.set_params(**values)
+    return model
+
+
+def _common_options(function):
+    """The recipe with the options every recipe takes (``COMMON_OPTIONS``), set on its steps."""
+
+    @functools.wraps(function)
+    def recipe(*, verbose=0, device="auto", **kwargs):
+        return configure(function(**kwargs), verbose=verbose, device=device)
+
+    signature = inspect.signature(function)
+    common = [
+        inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=0),
+        inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, default="auto"),
+    ]
+    recipe.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *common])
+    recipe.__doc__ = (function.__doc__ or "").rstrip() + "\n\n    " + _COMMON_DOC + "\n"
+    del recipe.__wrapped__  # the signature is the recipe's, with the common options
+    return recipe
+
+
+_COMMON_DOC = (
+    "Every recipe also takes ``verbose`` (``1``: each network's epoch table, as skorch prints it; "
+    '``0``: silent) and ``device`` (``"auto"``: CUDA when present, else the CPU), set on every '
+    "step that has them."
+)
+
+
 def _logmel(**kw):
     return LogMel(**{"sr": 16000, "n_fft": 1024, "hop_length": 512, "n_mels": 128, **kw})
 
 
+@_common_options
 def dcase_autoencoder(*, fast=False, random_state=0):
     """The official DCASE autoencoder baseline (2020-2023).
 
@@ -53,6 +110,7 @@ def _cpu(fast, paper, cpu):
     return cpu if fast else paper
 
 
+@_common_options
 def dcase_mobilenetv2(*, fast=False, random_state=0):
     """The DCASE 2021-2022 MobileNetV2 baseline: section classification, log-odds score.
 
@@ -73,6 +131,7 @@ def dcase_mobilenetv2(*, fast=False, random_state=0):
     return Pipeline([("logmel", _logmel()), ("score", SoftmaxScore(embedder, kind="log_odds"))])
 
 
+@_common_options
 def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True, combine="mean"):
     """Giri et al. (DCASE 2020): self-supervised section classification with mixup and warping.
 
@@ -122,6 +181,7 @@ def giri2020(*, fast=False, random_state=0, machine_type="valve", ensemble=True,
     return Pipeline([("logmel", _logmel()), ("ensemble", StandardizedEnsemble(members, combine=combine))])
 
 
+@_common_options
 def morita2021(*, fast=False, random_state=0, backbone="mobilefacenet", aggregate="mean"):
     """Morita et al. (DCASE 2021): self-supervised CNN features + ArcFace, LOF for source, kNN for target.
 
@@ -169,6 +229,7 @@ def morita2021(*, fast=False, random_state=0, backbone="mobilefacenet", aggregat
     return Pipeline([("stft", stft), ("embed", embedder), ("detect", detector)])
 
 
+@_common_options
 def team42_sepstgram(*, fast=False, random_state=0):
     """Team 42's SepSTgramNet: log-mel and Tgram through separate ResNet-18s, machine-ID classification.
 
@@ -191,6 +252,7 @@ def team42_sepstgram(*, fast=False, random_state=0):
     return Pipeline([("score", SoftmaxScore(embedder, kind="prob"))])
 
 
+@_common_options
 def kazakova2022(*, fast=False, random_state=0):
     """Kazakova et al. (DCASE 2022): the autoencoder baseline trained with outlier exposure.
 
@@ -212,6 +274,7 @@ def kazakova2022(*, fast=False, random_state=0):
     )
 
 
+@_common_options
 def kazakova2022_classifier(*, fast=False, random_state=0):
     """Kazakova et al. (DCASE 2022): MobileNetV2 telling this machine's STFT images from other machines'.
 
@@ -242,6 +305,7 @@ def kazakova2022_classifier(*, fast=False, random_state=0):
     return Pipeline([("score", score)])
 
 
+@_common_options
 def hai2024_dual_branch(*, fast=False, random_state=0):
     """Hai et al. (DCASE 2024), model A: dual-branch (+ phase) embeddings, sub-cluster AdaCos, k-means/cosine.
 
@@ -272,6 +336,7 @@ def hai2024_dual_branch(*, fast=False, random_state=0):
     return Pipeline([("embed", embedder), ("detect", detector)])
 
 
+@_common_options
 def hai2024_oevae(*, fast=False, random_state=0):
     """Hai et al. (DCASE 2024), model B: OEVAE with outlier exposure and the split-latent VAE.
 
@@ -289,6 +354,7 @@ def hai2024_oevae(*, fast=False, random_state=0):
     return Pipeline([("logmel", logmel), ("oevae", detector)])
 
 
+@_common_options
 def hai2024(*, fast=False, random_state=0):
     """Hai et al. (DCASE 2024): models A and B, each standardized per section, averaged.
 

@@ -32,8 +32,9 @@ class RecipeInfo:
         Whether it trains on rows marked ``outlier=True`` (clips of other machine types); every
         other recipe leaves them out.
     options : tuple of str
-        Its keyword options beyond ``fast`` and ``random_state`` (a test keeps them equal to the
-        function's signature). ``machine_type`` takes the machine type being modelled.
+        Its own keyword options beyond ``fast``, ``random_state`` and :data:`COMMON_OPTIONS` (a
+        test keeps them equal to the function's signature). ``machine_type`` takes the machine
+        type being modelled.
     """
 
     name: str
@@ -96,12 +97,15 @@ REGISTRY = {
 }
 """Every recipe by name, in the order the command line and the docs list them."""
 
+COMMON_OPTIONS = ("verbose", "device")
+"""The options every recipe takes beside ``fast`` and ``random_state``: set on every step that has them."""
+
 RECIPE_NAMES = tuple(REGISTRY)
 USES_OUTLIERS = tuple(name for name, info in REGISTRY.items() if info.uses_outliers)
 """Recipes that train with outlier exposure when rows marked ``outlier=True`` are passed to fit."""
 
 
-def make_recipe(name, *, fast=False, random_state=0, **options):
+def make_recipe(name, *, fast=False, random_state=0, verbose=0, device="auto", **options):
     """Build the recipe ``name`` (a key of ``REGISTRY``): one way for the CLI, benchmarks and users.
 
     Parameters
@@ -110,6 +114,10 @@ def make_recipe(name, *, fast=False, random_state=0, **options):
     fast : bool, default=False
         The CPU setting (``True``) or the paper's (``False``, for GPUs).
     random_state : int, default=0
+    verbose : int, default=0
+        ``1``: each network prints its epoch table as it trains (skorch's); ``0``: silent.
+    device : str, default="auto"
+        Where the networks (and GPU features) run: ``"auto"`` is CUDA when present, else the CPU.
     **options
         The recipe's own options (``REGISTRY[name].options``).
     """
@@ -121,4 +129,6 @@ def make_recipe(name, *, fast=False, random_state=0, **options):
         raise TypeError(f"recipe {name!r} takes no option {unknown}; its options: {takes}.")
     from . import _recipes
 
-    return getattr(_recipes, name)(fast=fast, random_state=random_state, **options)
+    return getattr(_recipes, name)(
+        fast=fast, random_state=random_state, verbose=verbose, device=device, **options
+    )

@@ -12,6 +12,7 @@ from sklearn_asd.datasets import make_machine_sounds
 from sklearn_asd.metrics import dcase_scorer, roc_auc
 from sklearn_asd.model_selection import NormalOnlyKFold
 from sklearn_asd.recipes import (
+    COMMON_OPTIONS,
     GIRI_MACHINE_TABLE,
     RECIPES,
     USES_OUTLIERS,
@@ -54,10 +55,25 @@ def test_the_registry_says_what_each_recipe_is_and_takes():
         function = RECIPES[name]
         assert function.__doc__.strip().splitlines()[0] == info.summary, name
         keywords = [p for p in inspect.signature(function).parameters if p not in ("fast", "random_state")]
-        assert tuple(keywords) == info.options, name
+        assert tuple(keywords) == (*info.options, *COMMON_OPTIONS), name
     assert USES_OUTLIERS == tuple(n for n, i in REGISTRY.items() if i.uses_outliers)
-    with pytest.raises(TypeError, match=r"recipe 'dcase_autoencoder' takes no option \['verbose'\]"):
-        make_recipe("dcase_autoencoder", verbose=1)
+    with pytest.raises(TypeError, match=r"recipe 'dcase_autoencoder' takes no option \['epochs'\]"):
+        make_recipe("dcase_autoencoder", epochs=1)
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_every_recipe_takes_verbose_and_device_and_sets_them_on_its_steps(name):
+    from sklearn_asd.recipes._recipes import _steps
+
+    model = RECIPES[name](fast=True, verbose=1, device="cpu")
+    steps = list(_steps(model))
+    verbose = [s for s in steps if "verbose" in s.get_params(deep=False)]
+    devices = [s for s in steps if "device" in s.get_params(deep=False)]
+    assert verbose and devices, "every recipe trains or featurizes somewhere"
+    assert all(s.get_params(deep=False)["verbose"] == 1 for s in verbose)
+    assert all(s.get_params(deep=False)["device"] == "cpu" for s in devices)
+    quiet = make_recipe(name, fast=True)
+    assert all(s.get_params(deep=False).get("verbose", 0) == 0 for s in _steps(quiet))
 
 
 def test_every_recipe_builds_instantly_with_one_signature():
