@@ -26,6 +26,7 @@ BENCHMARKS = {
     "detectors": ("bench_detectors.py", ["--sizes", "1000", "10000", "--lof-max", "10000"]),
     "training": ("bench_training.py", ["--clips", "16", "--epochs", "1"]),
     "synthetic": ("bench_synthetic.py", ["--repeat", "2"]),
+    "startup": ("bench_startup.py", ["--repeat", "2"]),
     "scoring": (
         "bench_scoring.py",
         ["--clips", "8", "--repeat", "1", "--load", "0", "--recipes", "dcase_autoencoder", "kazakova2022"],

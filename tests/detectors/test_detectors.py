@@ -26,15 +26,11 @@ from sklearn_asd.detectors import (
 )
 
 LOO = (
-    "training scores are leave-one-out (a clip is not its own neighbour); predict(X_train) sees each "
-    "clip as its own neighbour, so it flags fewer than `contamination` of them, by design of a "
-    "novelty detector (LocalOutlierFactor(novelty=True) hides fit_predict for the same reason)"
+    "leave-one-out training scores set the threshold; predict(X_train) sees each clip as its own "
+    "neighbour (as LocalOutlierFactor(novelty=True))"
 )
-GAMMA = (
-    "threshold='gamma' puts the threshold at a quantile of a gamma distribution fitted to the "
-    "training scores (the DCASE baseline), so it flags about, not exactly, `contamination` of them"
-)
-NO_Y = "SoftmaxScore trains a section classifier and needs y; the outlier checks fit without y"
+GAMMA = "threshold='gamma' (the DCASE baseline's gamma fit) flags about, not exactly, `contamination`"
+NO_Y = "SoftmaxScore needs y (the section classes); the outlier checks fit without y"
 
 
 def expected_failed_checks(estimator):

@@ -9,10 +9,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_asd.detectors import KNNDetector
 
 LOO_REASON = (
-    "the threshold and fit_predict use leave-one-out training scores; predict(X_train) finds each "
-    "training clip as its own nearest neighbour (distance 0), so it flags fewer than `contamination` "
-    "of them, by design of a novelty detector (LocalOutlierFactor(novelty=True) hides fit_predict "
-    "for the same reason)"
+    "leave-one-out training scores set the threshold; predict(X_train) sees each clip as its own "
+    "neighbour (as LocalOutlierFactor(novelty=True))"
 )
 
 
