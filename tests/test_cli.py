@@ -348,12 +348,16 @@ def test_help_does_not_import_torch_and_every_option_has_help():
     import subprocess
     import sys
 
-    code = (
-        "import sys; from sklearn_asd.cli import build_parser; build_parser(); print('torch' in sys.modules)"
-    )
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
-    )
+    # the parser, the recipe listing, the package, the recipes' registry and evaluate's module
+    for code in (
+        "from sklearn_asd.cli import build_parser; build_parser()",
+        "from sklearn_asd.cli import main; main(['recipes'])",
+        "import sklearn_asd, sklearn_asd.recipes; sklearn_asd.recipes.REGISTRY",
+        "import sklearn_asd._cli._evaluate",
+    ):
+        check = f"import sys; {code}; print('torch' in sys.modules)"
+        out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True).stdout
+        assert out.strip().splitlines()[-1] == "False", code
     from sklearn_asd.cli import build_parser
 
     parser = build_parser()
