@@ -65,3 +65,14 @@ def test_accuracy_model_selection_is_exact_for_a_full_name():
     assert picked("hai2024") == ["hai2024"]
     assert picked("kazakova") == ["kazakova2022", "kazakova2022_classifier"]
     assert picked("dual") == ["hai2024_dual_branch"]
+
+
+def test_the_diagnostics_script_lists_its_measurements():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "diagnose.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for what in ("ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles"):
+        assert what in out
