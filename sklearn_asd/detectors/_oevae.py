@@ -11,7 +11,7 @@ from torch import nn
 
 from ..augment._spectral import warp_frequency, warp_positions
 from ..nn import ResNet
-from ..nn._training import TRAINING_DOCS, AutocastMixin, PatchDataset
+from ..nn._training import TRAINING_DOCS, AutocastMixin, BatchIterator, PatchDataset
 from ..utils import split_outliers
 from ..utils._docstring import Substitution
 from ._base import PerSectionMixin
@@ -240,7 +240,7 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
 
     def _segment_outputs(self, S):
         """(mu, features) of every segment, as (n_clips, n_segments, ...)."""
-        loader = torch.utils.data.DataLoader(self._segments(S), batch_size=self.batch_size)
+        loader = BatchIterator(self._segments(S), batch_size=self.batch_size)
         module, device = self.net_.module_, self.net_.device
         module.eval()
         mus, feats = [], []

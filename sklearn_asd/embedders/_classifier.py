@@ -32,6 +32,7 @@ from ..nn._training import (
     TRAINING_CONSTRAINTS,
     TRAINING_DOCS,
     AutocastMixin,
+    BatchIterator,
     PatchDataset,
     build_net,
     net_spec,
@@ -64,7 +65,7 @@ _HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subclust
 def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):
     """``fn(module, batch)`` over every patch of ``X`` in eval mode, as (n_clips, n_patches, ...)."""
     dataset = PatchDataset(X, None, patch_frames, patch_hop)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    loader = BatchIterator(dataset, batch_size=batch_size)
     module, device = net.module_, net.device
     was_training = module.training
     module.eval()

@@ -77,6 +77,58 @@ def net_spec(net_class, factory, module_kwargs, criterion, **params):
     }
 
 
+class BatchIterator:
+    """The training and inference loops' batches, each gathered at once by its indices.
+
+    A drop-in for ``torch.utils.data.DataLoader`` (what skorch's ``iterator_train`` is by
+    default) that yields the very same batches in the same order and leaves ``generator`` where
+    the DataLoader does: per epoch one int64 draw (its base seed) and, with ``shuffle``,
+    ``torch.randperm(n, generator=generator)`` (its ``RandomSampler``, which draws one more when
+    run to its end); but a batch is
+    ``X[idx]`` in one call, not ``len(idx)`` calls of ``dataset[i]`` and a collate (about 93,000
+    Python calls per 3 epochs of the autoencoder on 30,900 frame vectors). It gathers
+    :class:`PatchDataset` (its :meth:`PatchDataset.batch`) and skorch's ``Dataset`` of arrays;
+    any other dataset falls back to the item-by-item DataLoader path.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, generator=None, drop_last=False):
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.generator, self.drop_last = shuffle, generator, drop_last
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)  # as DataLoader draws
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for start in range(0, n, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            if self.drop_last and len(idx) < self.batch_size:
+                break
+            yield _gather(self.dataset, idx)
+        if self.shuffle:  # RandomSampler, run to its end, draws one more (empty) permutation
+            torch.randperm(n, generator=self.generator)
+
+
+def _gather(dataset, idx):
+    """The batch of ``dataset`` at ``idx`` as the DataLoader's default collate would make it."""
+    from skorch.dataset import Dataset
+
+    if hasattr(dataset, "batch"):
+        return dataset.batch(idx)
+    if type(dataset) is Dataset and all(
+        v is None or isinstance(v, (np.ndarray, torch.Tensor)) for v in (dataset.X, dataset.y)
+    ):
+        rows = idx.numpy()
+        X = torch.as_tensor(dataset.X[rows])
+        # skorch's placeholder for a missing y is one 0 per row, collated to (n, 1)
+        y = torch.zeros(len(rows), 1) if dataset.y is None else torch.as_tensor(dataset.y[rows])
+        return X, y
+    return torch.utils.data.default_collate([dataset[i] for i in idx.tolist()])
+
+
 def build_net(spec, *, random_state, device, mixed_precision="auto", **params):
     """A skorch net from a :func:`net_spec`, built after seeding torch; ``params``: training settings.
 
@@ -102,6 +154,7 @@ def build_net(spec, *, random_state, device, mixed_precision="auto", **params):
         device=device,
         mixed_precision=mixed_precision,
         train_split=None,
+        iterator_train=BatchIterator,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
         **spec["params"],
@@ -166,6 +219,17 @@ class PatchDataset(torch.utils.data.Dataset):
 
     def __len__(self):
         return self.X.shape[0] * self.n_patches
+
+    def batch(self, idx):
+        """Items ``idx`` at once, as the default collate of ``[self[i] for i in idx]`` would stack them."""
+        clip = idx // self.n_patches
+        if self.patch_frames is None:
+            x = self.X[clip]
+        else:
+            windows = self.X.unfold(-1, self.patch_frames, self.patch_hop)  # a view: (..., n_patches, frames)
+            x = windows[clip, ..., idx % self.n_patches, :]
+        y = torch.empty(len(idx), 0) if self.y is None else self.y[clip]
+        return x, y
 
     def __getitem__(self, i):
         clip, k = divmod(i, self.n_patches)
