@@ -76,3 +76,11 @@ def test_the_diagnostics_script_lists_its_measurements():
     ).stdout
     for what in ("ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles"):
         assert what in out
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the machine without a GPU")
+def test_the_gpu_benchmark_skips_without_a_device():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_gpu.py")], capture_output=True, text=True, check=True
+    ).stdout
+    assert "no CUDA device here: bench_gpu.py skipped" in out
