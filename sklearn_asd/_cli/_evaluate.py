@@ -95,23 +95,6 @@ def _threshold_from_decisions(args, by_name, scores):
     return float((normal.max() + anomalous.min()) / 2)
 
 
-def embeddings(pipeline, X):
-    """What the pipeline's final detector sees of each clip, as one vector per clip.
-
-    The output of the steps before the detector; when the detector scores with a classifier
-    of its own (:class:`~sklearn_asd.detectors.SoftmaxScore` around an embedder), that
-    classifier's embeddings. A sequence per clip (a spectrogram) is averaged over time.
-    """
-    Xt = pipeline[:-1].transform(X) if len(pipeline.steps) > 1 else X
-    inner = getattr(pipeline[-1], "estimator_", None)
-    if inner is not None and hasattr(inner, "transform"):
-        Xt = inner.transform(Xt)
-    Xt = np.asarray(Xt, dtype=float)
-    if Xt.ndim > 2:
-        Xt = Xt.mean(axis=-1).reshape(len(Xt), -1)
-    return Xt
-
-
 def _require_matplotlib():
     try:
         import matplotlib
@@ -127,6 +110,7 @@ def _write_plots(out, args, data, scores, threshold, payload, protocol):
     import matplotlib.pyplot as plt
 
     from ..plot import (
+        model_embeddings,
         plot_embeddings,
         plot_roc,
         plot_score_histogram,
@@ -149,7 +133,7 @@ def _write_plots(out, args, data, scores, threshold, payload, protocol):
             def embedding_map():
                 audio = load_dcase(args.data, args.machine, args.split, duration=payload["duration"])
                 with sklearn.config_context(enable_metadata_routing=True):
-                    emb = embeddings(model, audio.X)
+                    emb = model_embeddings(model, audio.X)
                 return plot_embeddings(
                     emb, section=audio.section, anomaly=audio.anomaly, domain=domain, random_state=0
                 )

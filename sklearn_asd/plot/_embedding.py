@@ -114,3 +114,33 @@ def _palette(n):
 
     cmap = colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(n)]
+
+
+def model_embeddings(model, X):
+    """What a fitted pipeline's final detector sees of each clip, one vector per clip.
+
+    The input of :func:`plot_embeddings` for a model: the output of the steps before the
+    detector; when the detector scores with a classifier of its own (a
+    :class:`~sklearn_asd.detectors.SoftmaxScore` around an embedder, its fitted ``estimator_``),
+    that classifier's embeddings. A sequence per clip (a spectrogram) is averaged over time.
+
+    Parameters
+    ----------
+    model : Pipeline or detector
+        Fitted.
+    X : array-like
+        Clips, as ``model`` takes them.
+
+    Returns
+    -------
+    embeddings : ndarray of shape (n_clips, n_features)
+    """
+    steps = model.steps if hasattr(model, "steps") else [("detector", model)]
+    Xt = model[:-1].transform(X) if len(steps) > 1 else X
+    inner = getattr(steps[-1][1], "estimator_", None)
+    if inner is not None and hasattr(inner, "transform"):
+        Xt = inner.transform(Xt)
+    Xt = np.asarray(Xt, dtype=float)
+    if Xt.ndim > 2:
+        Xt = Xt.mean(axis=-1).reshape(len(Xt), -1)
+    return Xt

@@ -163,3 +163,28 @@ def test_training_curves_of_every_net_in_the_model():
         plot_training_curves(model, keys=["valid_acc"])
     with pytest.raises(ValueError, match="holds no skorch net"):
         plot_training_curves(KNNDetector().fit(np.eye(3)))
+
+
+def test_embeddings_are_what_the_detector_sees(routing):
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_asd.detectors import AutoEncoderDetector, KNNDetector, SoftmaxScore
+    from sklearn_asd.embedders import ClassifierEmbedder
+    from sklearn_asd.features import LogMel, Pool
+    from sklearn_asd.plot import model_embeddings as embeddings
+
+    data = make_machine_sounds(n_sections=2, n_normal=4, duration=1.0, split="train", random_state=0)
+    pooled = Pipeline([("logmel", LogMel(n_mels=16)), ("pool", Pool()), ("knn", KNNDetector())])
+    pooled.fit(data.X, data.y)
+    np.testing.assert_allclose(embeddings(pooled, data.X), pooled[:-1].transform(data.X), rtol=1e-6)
+    # a spectrogram into the detector (the autoencoder baseline): averaged over time
+    ae = AutoEncoderDetector(n_frames=2, hidden=8, n_hidden=1, bottleneck=4, max_epochs=1, random_state=0)
+    baseline = Pipeline([("logmel", LogMel(n_mels=16)), ("ae", ae)]).fit(data.X)
+    S = baseline[0].transform(data.X)
+    np.testing.assert_allclose(embeddings(baseline, data.X), S.mean(axis=-1), rtol=1e-6)
+    # a SoftmaxScore: its embedder's embeddings
+    emb = ClassifierEmbedder(module__width_mult=0.25, patch_frames=16, max_epochs=1, random_state=0)
+    softmax = Pipeline([("logmel", LogMel(n_mels=16)), ("score", SoftmaxScore(emb))])
+    softmax.fit(data.X, data.y, section=data.section)
+    expected = softmax[-1].estimator_.transform(softmax[0].transform(data.X))
+    np.testing.assert_allclose(embeddings(softmax, data.X), expected, rtol=1e-6)
