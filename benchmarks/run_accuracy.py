@@ -346,7 +346,9 @@ def main(argv=None):
 
     columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
     header = (
-        f"{'data':32s}{'model':24s}" + "".join(f"{c:>9s}" for c in columns) + f"{'fit s':>8s}  per-kind AUC"
+        f"{'data':32s}{'model':24s}"
+        + "".join(f"{c:>9s}" for c in columns)
+        + f"{'fit s':>8s}{'score s':>8s}  per-kind AUC"
     )
     print(header)
     print("-" * len(header), flush=True)
@@ -382,7 +384,7 @@ def main(argv=None):
                 print(
                     f"{label:32s}{name:24s}"
                     + "".join(f"{row[c]:9.3f}" for c in columns)
-                    + f"{row['fit s']:8.1f}  {kinds}",
+                    + f"{row['fit s']:8.1f}{row['score s']:8.1f}  {kinds}",
                     flush=True,
                 )
                 for line in row["below chance"]:
@@ -397,8 +399,8 @@ def main(argv=None):
             sections = sorted({s for row in rows for s in row["per section"]})
             for row in rows:  # per-ID AUCs become columns of the summary
                 row.update({s: row["per section"].get(s, float("nan")) for s in sections})
-            summary = seed_summary(rows, (*columns, "fit s", *sections))
-            print(f"{'model':24s}" + "".join(f"{c:>17s}" for c in (*columns, "fit s", *sections)))
+            summary = seed_summary(rows, (*columns, "fit s", "score s", *sections))
+            print(f"{'model':24s}" + "".join(f"{c:>17s}" for c in (*columns, "fit s", "score s", *sections)))
             for name, stats in summary.items():
                 print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
 
