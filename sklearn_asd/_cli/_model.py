@@ -108,10 +108,15 @@ def _set_device(model, device):
     """Every ``device`` parameter of the model (features, embedders, neural detectors) to ``device``."""
     if device is None:
         return
+    _check_device(device)
+    _set_everywhere(model, "device", device)
+
+
+def _set_everywhere(model, name, value):
+    """The parameter ``name`` of every estimator reachable in a fitted ``model`` to ``value``: the
+    parameters and the fitted members alike (a SoftmaxScore's fitted embedder is no parameter)."""
     from ..io._safe import _reachable
 
-    _check_device(device)
-    # the parameters and the fitted members alike (a SoftmaxScore's fitted embedder is no parameter)
     for obj in _reachable(model):
-        if hasattr(obj, "get_params") and "device" in obj.get_params(deep=False):
-            obj.set_params(device=device)
+        if hasattr(obj, "get_params") and name in obj.get_params(deep=False):
+            obj.set_params(**{name: bool(value) if type(obj).__name__ == "Pipeline" else value})

@@ -11,7 +11,7 @@ from ..detectors import BaseDetector
 from ..metrics import write_submission
 from ..utils._anomaly import routed_anomaly_score
 from ._fit import _channel, _say_channel
-from ._model import _load_model
+from ._model import _load_model, _set_everywhere
 from ._output import Timer, explain_threshold, verbosity
 
 
@@ -77,6 +77,7 @@ def main(args):
     _say_length_changes(data.filenames, payload["duration"])
     with sklearn.config_context(enable_metadata_routing=True):
         model = payload["model"]
+        _set_everywhere(model, "verbose", verbosity(args))  # featurizing and network bars
         scores = routed_anomaly_score(model, data.X, section=data.section, domain=data.domain)
         decisions = _decisions(model, data, scores)
     out = Path(args.out)

@@ -12,6 +12,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..nn import (
     AdaCos,
@@ -62,10 +63,14 @@ _WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet, DualBranchNet)
 _HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
 
 
-def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size):
-    """``fn(module, batch)`` over every patch of ``X`` in eval mode, as (n_clips, n_patches, ...)."""
+def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size, progress=None):
+    """``fn(module, batch)`` over every patch of ``X`` in eval mode, as (n_clips, n_patches, ...).
+
+    ``progress``: a description for a tqdm bar over the batches (``None``: no bar).
+    """
     dataset = PatchDataset(X, None, patch_frames, patch_hop)
-    loader = BatchIterator(dataset, batch_size=batch_size)
+    batches = BatchIterator(dataset, batch_size=batch_size)
+    loader = tqdm(batches, desc=progress, unit="batch", disable=progress is None, leave=False)
     module, device = net.module_, net.device
     was_training = module.training
     module.eval()
@@ -536,7 +541,9 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         """``fn(module, batch)`` over every patch, as (n_clips, n_patches, ...)."""
         check_is_fitted(self)
         X = self._check_clips(X, reset=False)
-        return patch_outputs(self.net_, X, fn, self._patch_frames(), self._patch_hop(), self.batch_size)
+        progress = f"{type(self).__name__} scoring" if self.verbose else None
+        frames, hop = self._patch_frames(), self._patch_hop()
+        return patch_outputs(self.net_, X, fn, frames, hop, self.batch_size, progress)
 
     def transform(self, X):
         """Clip embeddings: the patch embeddings of each clip, aggregated (``aggregate``)."""

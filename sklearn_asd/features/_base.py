@@ -45,7 +45,7 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
 
     ``X`` is an array (n_clips, n_samples) or the :class:`ClipFiles` of a lazy
     :class:`AudioReader`; the clip length is fixed at ``fit``. Subclasses
-    declare ``device``, ``batch_size`` and ``n_jobs`` and process clips in
+    declare ``device``, ``batch_size``, ``n_jobs`` and ``verbose`` and process clips in
     chunks with :func:`map_clips`.
     """
 
@@ -53,6 +53,7 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
         "device": [StrOptions({"auto", "cpu"}), str],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def _min_samples(self):
@@ -95,4 +96,12 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
         device = self._engine()
         out = np.empty((X.shape[0], *shape), dtype=dtype)
         fn = self._compute_numpy if device == "cpu" else functools.partial(self._compute_torch, device=device)
-        return map_clips(fn, X, out, batch_size=self.batch_size, n_jobs=self.n_jobs, device=device)
+        return map_clips(
+            fn,
+            X,
+            out,
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+            device=device,
+            progress=type(self).__name__ if self.verbose else None,
+        )

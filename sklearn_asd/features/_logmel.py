@@ -68,6 +68,8 @@ class LogMel(ClipTransformer):
         Clips per chunk: peak memory is the output plus a few chunks.
     n_jobs : int or None, default=-1
         Threads working on chunks on the CPU (-1: all cores; ``None``: one).
+    verbose : int, default=0
+        ``1``: a tqdm bar over the clips while featurizing; ``0``: silent.
 
     Attributes
     ----------
@@ -127,6 +129,7 @@ class LogMel(ClipTransformer):
         device="auto",
         batch_size=8,
         n_jobs=-1,
+        verbose=0,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -143,6 +146,7 @@ class LogMel(ClipTransformer):
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -15,6 +15,7 @@ import librosa
 import numpy as np
 import scipy.fft
 from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from ..datasets import ClipFiles
 from ..utils import resolve_device  # noqa: F401  (re-exported for the feature steps)
@@ -102,8 +103,10 @@ def _chunks(n, batch_size):
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
 
 
-def map_clips(fn, X, out, *, batch_size, n_jobs, device):
+def map_clips(fn, X, out, *, batch_size, n_jobs, device, progress=None):
     """Fill ``out[i]`` with ``fn(waveforms of clips i)`` chunk by chunk.
+
+    ``progress``: a description for a tqdm bar over the clips (``None``: no bar).
 
     ``X`` is a float array (n_clips, n_samples) or a :class:`ClipFiles`; a
     chunk of files is read only when it is processed. On CPU the chunks run on
@@ -113,11 +116,20 @@ def map_clips(fn, X, out, *, batch_size, n_jobs, device):
     chunks run one after another, the GPU being the parallel part.
     """
     slices = _chunks(len(X), batch_size)
+    bar = tqdm(total=len(X), desc=progress, unit="clip", disable=progress is None, leave=False)
 
     def run(sl):
         waves = X.read(sl) if isinstance(X, ClipFiles) else X[sl]
         out[sl] = fn(np.asarray(waves, dtype=np.float32))
+        bar.update(sl.stop - sl.start)
 
+    try:
+        return _map_chunks(run, slices, out, n_jobs, device)
+    finally:
+        bar.close()
+
+
+def _map_chunks(run, slices, out, n_jobs, device):
     if device != "cpu":
         for sl in slices:
             run(sl)

@@ -65,7 +65,7 @@ class STFT(ClipTransformer):
         Not for ``"phase"`` or ``"complex"``.
     amin : float, default=1e-10
         Floor of the power in ``"db"``.
-    device, batch_size, n_jobs
+    device, batch_size, n_jobs, verbose
         As in :class:`LogMel`.
 
     Attributes
@@ -115,6 +115,7 @@ class STFT(ClipTransformer):
         device="auto",
         batch_size=8,
         n_jobs=-1,
+        verbose=0,
     ):
         self.n_fft = n_fft
         self.hop_length = hop_length
@@ -127,6 +128,7 @@ class STFT(ClipTransformer):
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -183,7 +185,7 @@ class Spectrum(ClipTransformer):
     amin : float, default=1e-10
     window : str, tuple or None, default=None
         Window applied to the clip before the FFT; ``None``: none (rectangular).
-    device, batch_size, n_jobs
+    device, batch_size, n_jobs, verbose
         As in :class:`LogMel`.
 
     See Also
@@ -218,6 +220,7 @@ class Spectrum(ClipTransformer):
         device="auto",
         batch_size=8,
         n_jobs=-1,
+        verbose=0,
     ):
         self.n_fft = n_fft
         self.kind = kind
@@ -227,6 +230,7 @@ class Spectrum(ClipTransformer):
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -165,3 +165,13 @@ def test_clips_of_unequal_length_say_how_to_fix_it():
     clips = [np.zeros(16000, np.float32), np.zeros(8000, np.float32)]
     with pytest.raises(ValueError, match="clips differ in length \\(8000 to 16000 samples\\).*duration=10.0"):
         LogMel().fit_transform(clips)
+
+
+def test_verbose_shows_a_bar_over_the_clips_and_changes_nothing(capsys):
+    X = np.random.default_rng(0).normal(size=(10, 8000)).astype(np.float32)
+    quiet = LogMel(n_mels=16, batch_size=4).fit_transform(X)
+    assert capsys.readouterr().err == ""
+    shown = LogMel(n_mels=16, batch_size=4, verbose=1).fit_transform(X)
+    err = capsys.readouterr().err
+    assert "LogMel" in err and "/10 [" in err  # tqdm's bar over the 10 clips
+    np.testing.assert_array_equal(shown, quiet)
