@@ -113,3 +113,53 @@ def test_float32_embeddings():
     np.testing.assert_allclose(
         det.anomaly_score(X), KNNDetector(metric="euclidean").fit(X.astype(float)).anomaly_score(X), rtol=1e-5
     )
+
+
+faiss_missing = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("faiss") is None, reason="faiss is not installed"
+)
+
+
+@faiss_missing
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_faiss_finds_the_same_neighbours(metric, k):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    X[10] = X[11]  # exact duplicates: each is the other's neighbour at distance 0, never its own
+    Q = rng.normal(size=(40, 16)).astype(np.float32)
+    ours = KNNDetector(n_neighbors=k, metric=metric, backend="faiss").fit(X)
+    ref = KNNDetector(n_neighbors=k, metric=metric, backend="numpy").fit(X)
+    assert type(ours.models_[None]).__name__ == "_FaissIndex"
+    np.testing.assert_allclose(ours.anomaly_score(Q), ref.anomaly_score(Q), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.train_anomaly_scores_, ref.train_anomaly_scores_, rtol=1e-5, atol=1e-6)
+    expected = np.sort(cdist(X[10:11], np.delete(X, 10, axis=0), metric=metric), axis=1)[0, :k].mean()
+    assert ours.train_anomaly_scores_[10] == pytest.approx(expected, abs=1e-5)
+
+
+@faiss_missing
+def test_a_faiss_model_scores_without_faiss(monkeypatch, tmp_path):
+    from sklearn_asd import io
+    from sklearn_asd.detectors import _knn
+
+    rng = np.random.default_rng(1)
+    X, Q = rng.normal(size=(100, 8)).astype(np.float32), rng.normal(size=(10, 8)).astype(np.float32)
+    fitted = KNNDetector(n_neighbors=2, metric="euclidean").fit(X)  # "auto": faiss for float32
+    assert type(fitted.models_[None]).__name__ == "_FaissIndex"
+    expected = fitted.anomaly_score(Q)
+    io.dump(fitted, tmp_path / "knn.asd")
+    monkeypatch.setattr(_knn, "_faiss", lambda: None)
+    np.testing.assert_allclose(io.load(tmp_path / "knn.asd").anomaly_score(Q), expected, rtol=1e-5)
+    joblib.dump(fitted, tmp_path / "knn.joblib")
+    np.testing.assert_allclose(joblib.load(tmp_path / "knn.joblib").anomaly_score(Q), expected, rtol=1e-5)
+    with pytest.raises(ImportError, match=r'backend="faiss"\) needs faiss'):
+        KNNDetector(backend="faiss").fit(X)
+
+
+def test_float64_embeddings_keep_the_float64_search():
+    X = np.random.default_rng(2).normal(size=(50, 4))
+    fitted = KNNDetector(metric="euclidean").fit(X)
+    assert type(fitted.models_[None]).__name__ != "_FaissIndex"
+    np.testing.assert_allclose(
+        fitted.train_anomaly_scores_, np.sort(cdist(X, X) + np.diag([np.inf] * 50), axis=1)[:, 0]
+    )
