@@ -27,6 +27,7 @@ BENCHMARKS = {
     "training": ("bench_training.py", ["--clips", "4", "--epochs", "2"]),
     "synthetic": ("bench_synthetic.py", ["--repeat", "2"]),
     "startup": ("bench_startup.py", ["--repeat", "2"]),
+    "memory": ("bench_memory.py", ["--sizes", "50", "300"]),
     "gpu": ("bench_gpu.py", ["--quick"]),  # skips without a CUDA device
     "scoring": (
         "bench_scoring.py",

@@ -118,5 +118,8 @@ def _set_everywhere(model, name, value):
     from ..io._safe import _reachable
 
     for obj in _reachable(model):
-        if hasattr(obj, "get_params") and name in obj.get_params(deep=False):
-            obj.set_params(**{name: bool(value) if type(obj).__name__ == "Pipeline" else value})
+        # the class's parameter names, not get_params: an estimator pickled before a parameter
+        # was added lacks its attribute, and gets it here
+        names = getattr(type(obj), "_get_param_names", None)
+        if names is not None and name in names():
+            setattr(obj, name, bool(value) if type(obj).__name__ == "Pipeline" else value)
