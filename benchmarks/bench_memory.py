@@ -1,4 +1,4 @@
-"""Peak memory of scoring a data set against its size: ``sklearn-asd score`` streams, the array path does not.
+"""Peak memory of scoring a data set against its size, by the command line and in Python.
 
     python benchmarks/bench_memory.py [--sizes 250 1000 4000]
 
@@ -7,7 +7,10 @@ linked under new names and cycled to reach N) is scored, each size in a fresh pr
 
 - ``sklearn-asd score`` (ours): reads and scores 256 files at a time;
 - the reference, what ``score`` did before: ``load_dcase`` of every clip into one array, then
-  the model's ``anomaly_score`` on it.
+  the model's ``anomaly_score`` on it;
+- in Python, a lazy ``AudioReader`` (files read chunk by chunk) into the pooled log-mel kNN,
+  ``LogMel -> Pool("mean+std") -> KNNDetector`` (every spectrogram held until ``Pool``) against
+  ``LogMel(pool="mean+std") -> KNNDetector`` (pooled as it is computed).
 
 The model is the DCASE autoencoder baseline at one epoch (its memory does not depend on the
 training). Peak resident memory is the child's maximum RSS (GNU ``time -f %M``; a fresh
@@ -35,6 +38,21 @@ fitted, meta = io.load(model, with_metadata=True)
 data = load_dcase(root, "slider", "test", duration=meta["duration"], progress=False)
 with sklearn.config_context(enable_metadata_routing=True):
     anomaly_score(fitted, data.X, section=data.section, domain=data.domain)
+"""
+
+
+PYTHON = """
+import sys, glob
+from sklearn.pipeline import make_pipeline
+from sklearn_asd.datasets import AudioReader
+from sklearn_asd.detectors import KNNDetector
+from sklearn_asd.features import LogMel, Pool
+root, fused = sys.argv[1], sys.argv[2] == "fused"
+paths = sorted(glob.glob(root + "/slider/test/*.wav"))
+steps = [LogMel(pool="mean+std")] if fused else [LogMel(), Pool("mean+std")]
+model = make_pipeline(AudioReader(lazy=True, duration=10.0), *steps, KNNDetector(metric="euclidean"))
+model.fit(paths[:50])
+model.score_samples(paths)
 """
 
 
@@ -92,14 +110,18 @@ def main(argv=None):
             cli = [sys.executable, "-m", "sklearn_asd.cli", "score", str(model), "--data", str(root)]
             ours = peak_mib([*cli, "--machine", "slider", "--out", str(Path(tmp) / f"scores_{n}"), "-q"])
             reference = peak_mib([sys.executable, "-c", REFERENCE, str(root), str(model)])
-            rows.append((n, ours, reference))
+            held = peak_mib([sys.executable, "-c", PYTHON, str(root), "held"])
+            fused = peak_mib([sys.executable, "-c", PYTHON, str(root), "fused"])
+            rows.append((n, ours, reference, held, fused))
             print(
-                f"{n:6d} clips: sklearn-asd score {ours:7.0f} MiB   one array {reference:7.0f} MiB",
+                f"{n:6d} clips: sklearn-asd score {ours:6.0f} MiB, one array {reference:6.0f} MiB; "
+                f"lazy reader + LogMel -> Pool {held:6.0f} MiB, LogMel(pool=...) {fused:6.0f} MiB",
                 flush=True,
             )
-    (n0, o0, r0), (n1, o1, r1) = rows[0], rows[-1]
-    growth = f"ours {100 * (o1 / o0 - 1):+.0f} %, reference {100 * (r1 / r0 - 1):+.0f} %"
-    print(f"growth from {n0} to {n1} clips: {growth}")
+    first, last = rows[0], rows[-1]
+    names = ("sklearn-asd score", "one array", "LogMel -> Pool", "LogMel(pool=...)")
+    growth = ", ".join(f"{name} {100 * (b / a - 1):+.0f} %" for name, a, b in zip(names, first[1:], last[1:]))
+    print(f"growth from {first[0]} to {last[0]} clips: {growth}")
 
 
 if __name__ == "__main__":

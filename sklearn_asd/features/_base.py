@@ -88,14 +88,21 @@ class ClipTransformer(TransformerMixin, BaseEstimator):
         check_batching(self.batch_size, self.n_jobs)
         return resolve_device(self.device)
 
-    def _map(self, X, shape, dtype=np.float32):
+    def _map(self, X, shape, dtype=np.float32, post=None):
         """Run ``_compute_numpy`` (CPU) or ``_compute_torch`` (CUDA) over chunks into one output.
 
-        ``shape`` is the output shape of one clip.
+        ``shape`` is the output shape of one clip; ``post`` maps each chunk's result (e.g. pools
+        it over time) before it is stored, so that only the stored part is kept.
         """
         device = self._engine()
         out = np.empty((X.shape[0], *shape), dtype=dtype)
         fn = self._compute_numpy if device == "cpu" else functools.partial(self._compute_torch, device=device)
+        if post is not None:
+            compute = fn
+
+            def fn(x):
+                return post(compute(x))
+
         return map_clips(
             fn,
             X,

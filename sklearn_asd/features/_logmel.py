@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import ClipTransformer
+from ._pool import _STATS
 from ._spectral import (
     BandedProduct,
     frame_spectra_numpy,
@@ -22,6 +23,11 @@ from ._spectral import (
 
 class LogMel(ClipTransformer):
     """Log-mel spectrogram of each clip: (n_clips, n_samples) -> (n_clips, n_mels, n_frames).
+
+    With ``pool``, each clip's spectrogram is pooled over time as soon as it is computed
+    (what :class:`Pool` after it gives, to the bit), so that no more than a chunk of
+    spectrograms is ever held: the memory of featurizing a lazy :class:`AudioReader`'s files
+    is then flat in their number.
 
     With ``log="db"`` the output equals, clip for clip,
     ``librosa.power_to_db(librosa.feature.melspectrogram(y=clip, sr=sr, n_fft=n_fft,
@@ -70,6 +76,10 @@ class LogMel(ClipTransformer):
         Threads working on chunks on the CPU (-1: all cores; ``None``: one).
     verbose : int, default=0
         ``1``: a tqdm bar over the clips while featurizing; ``0``: silent.
+    pool : {"mean", "std", "max", "mean+std", "mean+max"} or None, default=None
+        Pool each spectrogram over time, chunk by chunk: the output is then
+        (n_clips, n_mels x n_statistics), equal to ``Pool(pool)`` applied after, without the
+        spectrograms of every clip in memory. ``None``: the spectrograms.
 
     Attributes
     ----------
@@ -109,6 +119,7 @@ class LogMel(ClipTransformer):
         "log": [StrOptions({"db", "dcase"}), None],
         "amin": [Interval(Real, 0, None, closed="neither")],
         "center": ["boolean"],
+        "pool": [StrOptions(set(_STATS)), None],
     }
 
     def __init__(
@@ -130,6 +141,7 @@ class LogMel(ClipTransformer):
         batch_size=8,
         n_jobs=-1,
         verbose=0,
+        pool=None,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -147,6 +159,7 @@ class LogMel(ClipTransformer):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.pool = pool
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -225,10 +238,19 @@ class LogMel(ClipTransformer):
         Returns
         -------
         S : ndarray of shape (n_clips, n_mels, n_frames), float32
+            Or, with ``pool``, of shape (n_clips, n_mels x n_statistics).
         """
         check_is_fitted(self)
         X = self._validate_clips(X, reset=False)
-        return self._map(X, (self.n_mels, self.n_frames_))
+        if self.pool is None:
+            return self._map(X, (self.n_mels, self.n_frames_))
+        stats = _STATS[self.pool]
+        return self._map(
+            X,
+            (self.n_mels * len(stats),),
+            # on the stored layout (contiguous frames), as Pool sees it: the same sums, to the bit
+            post=lambda S: np.concatenate([f(np.ascontiguousarray(S), axis=-1) for f in stats], axis=1),
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

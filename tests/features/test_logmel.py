@@ -11,7 +11,14 @@ from sklearn_asd.features import LogMel, Pool
 
 # The checks feed clips of a few samples: librosa warns that n_fft exceeds them (zero padding).
 @pytest.mark.filterwarnings("ignore:n_fft=.*is too large:UserWarning")
-@parametrize_with_checks([LogMel(sr=400, n_fft=16, hop_length=4, n_mels=4), Pool(), Pool("mean+std")])
+@parametrize_with_checks(
+    [
+        LogMel(sr=400, n_fft=16, hop_length=4, n_mels=4),
+        LogMel(sr=400, n_fft=16, hop_length=4, n_mels=4, pool="mean+std"),
+        Pool(),
+        Pool("mean+std"),
+    ]
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -175,3 +182,23 @@ def test_verbose_shows_a_bar_over_the_clips_and_changes_nothing(capsys):
     err = capsys.readouterr().err
     assert "LogMel" in err and "/10 [" in err  # tqdm's bar over the 10 clips
     np.testing.assert_array_equal(shown, quiet)
+
+
+@pytest.mark.parametrize("stat", ["mean", "std", "max", "mean+std", "mean+max"])
+def test_pooling_as_it_goes_is_pool_after_it_to_the_bit(stat, tmp_path):
+    import soundfile as sf
+
+    from sklearn_asd.datasets import AudioReader
+
+    X = clips(n=11, length=8000)
+    fused = LogMel(n_mels=16, batch_size=3, pool=stat).fit(X)
+    expected = Pool(stat).fit_transform(LogMel(n_mels=16).fit_transform(X))
+    assert fused.transform(X).shape == (11, 16 * len(stat.split("+")))
+    np.testing.assert_array_equal(fused.transform(X), expected)
+    # from files read chunk by chunk (a lazy reader): the same numbers
+    paths = []
+    for i, x in enumerate(X):
+        paths.append(str(tmp_path / f"clip_{i}.wav"))
+        sf.write(paths[-1], x, 16000, subtype="FLOAT")
+    files = AudioReader(lazy=True).fit_transform(paths)
+    np.testing.assert_array_equal(fused.transform(files), expected)
