@@ -10,8 +10,9 @@ Two pairs, each in the same run, same module, loss, optimizer, batch size and it
 - ``AutoEncoderDetector`` (the DCASE baseline's 640-128x4-8 network, batch 512, MSE) against a
   plain loop over the same stacked-frame vectors.
 
-Each side runs ``--epochs`` epochs, the first a warm-up; the table reports the best later epoch
-(min) and the median. Pitfalls this script avoids, each of which once skewed its figure:
+Each side runs ``--epochs`` epochs ``--rounds`` times, the order alternating between rounds,
+the first epoch of each run a warm-up; the table reports the best later epoch (min) and the
+median. Pitfalls this script avoids, each of which once skewed its figure:
 ``sklearn_asd`` is imported before torch (it asks OpenMP for passive waiting, read when torch
 loads; imported after, both sides spin and run 6-8x slower on a busy machine); the embedder's
 held-out clips are switched off (``validation_fraction=None``), and a callback counts the items
@@ -85,33 +86,32 @@ def classifier_pair(args):
     n_patches = patches.shape[2]
     patches = patches.permute(0, 2, 1, 3).reshape(-1, X.shape[1], 64).contiguous()
     labels = targets.repeat_interleave(n_patches)
-    torch.manual_seed(0)
-    backbone = MobileNetV2(args.width)
-    module = ClassifierModule(backbone, LinearHead(backbone.embedding_dim, 2))
-    plain, n = plain_epochs(
-        module,
-        SoftTargetLoss("ce"),
-        lambda m, xb, yb: (m(xb, yb), yb),
-        patches,
-        labels,
-        args.epochs,
-        64,
-        1e-4,
-        0,
-    )
-    timer = EpochTimer()
-    ClassifierEmbedder(
-        module__width_mult=args.width,
-        patch_frames=64,
-        patch_hop=8,
-        validation_fraction=None,
-        max_epochs=args.epochs,
-        batch_size=64,
-        device="cpu",
-        random_state=0,
-        callbacks=[timer],
-    ).fit(X, y)
-    return "ClassifierEmbedder (MobileNetV2 patches)", plain, n, timer
+
+    def plain():
+        torch.manual_seed(0)
+        backbone = MobileNetV2(args.width)
+        module = ClassifierModule(backbone, LinearHead(backbone.embedding_dim, 2))
+        loss = SoftTargetLoss("ce")
+        return plain_epochs(
+            module, loss, lambda m, xb, yb: (m(xb, yb), yb), patches, labels, args.epochs, 64, 1e-4, 0
+        )
+
+    def ours():
+        timer = EpochTimer()
+        ClassifierEmbedder(
+            module__width_mult=args.width,
+            patch_frames=64,
+            patch_hop=8,
+            validation_fraction=None,
+            max_epochs=args.epochs,
+            batch_size=64,
+            device="cpu",
+            random_state=0,
+            callbacks=[timer],
+        ).fit(X, y)
+        return timer
+
+    return ("ClassifierEmbedder (MobileNetV2 patches)", *alternate(plain, ours, args.rounds))
 
 
 def autoencoder_pair(args):
@@ -119,21 +119,45 @@ def autoencoder_pair(args):
     S = rng.normal(-50, 8, size=(args.clips, 128, 313)).astype(np.float32)
     vectors = torch.as_tensor(stack_frames(S, 5).reshape(-1, 640).copy())
     flags = torch.zeros(len(vectors))
-    torch.manual_seed(0)
-    plain, n = plain_epochs(
-        dense_autoencoder(640),
-        OutlierExposureLoss(),
-        lambda m, xb, yb: (m(xb), xb, yb.bool()),
-        vectors,
-        flags,
-        args.epochs,
-        512,
-        1e-3,
-        0,
-    )
-    timer = EpochTimer()
-    AutoEncoderDetector(max_epochs=args.epochs, device="cpu", random_state=0, callbacks=[timer]).fit(S)
-    return "AutoEncoderDetector (frame vectors)", plain, n, timer
+
+    def plain():
+        torch.manual_seed(0)
+        loss = OutlierExposureLoss()
+        return plain_epochs(
+            dense_autoencoder(640),
+            loss,
+            lambda m, xb, yb: (m(xb), xb, yb.bool()),
+            vectors,
+            flags,
+            args.epochs,
+            512,
+            1e-3,
+            0,
+        )
+
+    def ours():
+        timer = EpochTimer()
+        AutoEncoderDetector(max_epochs=args.epochs, device="cpu", random_state=0, callbacks=[timer]).fit(S)
+        return timer
+
+    return ("AutoEncoderDetector (frame vectors)", *alternate(plain, ours, args.rounds))
+
+
+def alternate(plain, ours, rounds):
+    """Both sides ``rounds`` times, the order swapped each round (the machine's speed drifts:
+    on these 2 cores whichever runs second was up to 20 % faster or slower); every epoch after
+    each run's warm-up is kept. Returns (plain epoch times, items, an EpochTimer of ours)."""
+    plain_times, ours_timer, n = [], EpochTimer().initialize(), None
+    for r in range(rounds):
+        for side in (plain, ours) if r % 2 == 0 else (ours, plain):
+            if side is plain:
+                times, n = plain()
+                plain_times += times[1:] or times
+            else:
+                timer = side()
+                ours_timer.times += timer.times[1:] or timer.times
+                ours_timer.items += timer.items
+    return plain_times, n, ours_timer
 
 
 def main(argv=None):
@@ -141,8 +165,11 @@ def main(argv=None):
     parser.add_argument("--clips", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--width", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each side, the order alternating")
     args = parser.parse_args(argv)
-    setting = f"{args.clips} clips of 128 x 313; {args.epochs} epochs, the first a warm-up"
+    setting = (
+        f"{args.clips} clips of 128 x 313; {args.rounds} x {args.epochs} epochs, each run's first a warm-up"
+    )
     print(f"{torch.get_num_threads()} torch threads; {setting}")
     columns = ("items/epoch", "plain min s", "ours min s", "plain med", "ours med", "ratio")
     print(f"{'':44s}" + "".join(f"{c:>12s}" for c in columns))
@@ -152,7 +179,7 @@ def main(argv=None):
             raise SystemExit(
                 f"{name}: trained on {sorted(set(timer.items))} items an epoch, the plain loop on {n}"
             )
-        later_plain, later_ours = plain[1:] or plain, timer.times[1:] or timer.times
+        later_plain, later_ours = plain, timer.times  # warm-up epochs already left out
         ratio = min(later_ours) / min(later_plain)
         print(
             f"{name:44s}{n:12d}{min(later_plain):12.3f}{min(later_ours):12.3f}"

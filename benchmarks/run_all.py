@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "features": ("bench_features.py", ["--n-clips", "64", "--repeat", "1", "--memory-clips", "300"]),
     "detectors": ("bench_detectors.py", ["--sizes", "1000", "10000", "--lof-max", "10000"]),
-    "training": ("bench_training.py", ["--clips", "4", "--epochs", "2"]),
+    "training": ("bench_training.py", ["--clips", "4", "--epochs", "2", "--rounds", "1"]),
     "synthetic": ("bench_synthetic.py", ["--repeat", "2"]),
     "startup": ("bench_startup.py", ["--repeat", "2"]),
     "memory": ("bench_memory.py", ["--sizes", "50", "300"]),
