@@ -5,6 +5,7 @@
     python benchmarks/diagnose.py oevae-terms     # hai2024_oevae: alpha and beta apart, and the level
     python benchmarks/diagnose.py valve-domains   # morita2021 on the valve split, domain by domain
     python benchmarks/diagnose.py ensembles       # cross-recipe ensembles (standardized per ID)
+    python benchmarks/diagnose.py rescale         # valve split: kNN with and without rescaling
 
 Every model at its CPU setting (``fast=True``), one torch thread, on the data of
 ``run_accuracy.py`` (DCASE 2020 slider, four machine IDs; the DCASE 2023 valve split), seeds
@@ -175,9 +176,36 @@ def ensembles(seeds):
                     print(f"seed {seed} {' + '.join(combo)} ({how}): mean {mean:.3f} {fmt(aucs)}", flush=True)
 
 
+def rescale(seeds):
+    """The valve split's target domain, the same embeddings (model A of Hai et al.) scored by its
+    own k-means, a cosine 1-NN, and the 1-NN rescaled by each training clip's neighbourhood."""
+    from sklearn_asd.detectors import KNNDetector, RescaledKNNDetector
+    from sklearn_asd.metrics import dcase_report
+
+    train, test = ra.load_valve_split(ra.DATA / "dcase2023_valve")
+    for seed in seeds:
+        model = fit(make_recipe("hai2024_dual_branch", fast=True, random_state=seed), train)
+        Z_train, Z_test = model[:-1].transform(train.X), model[:-1].transform(test.X)
+        detectors = {
+            "its k-means (the recipe)": model[-1],
+            "cosine 1-NN": KNNDetector(metric="cosine").fit(Z_train),
+            "cosine 1-NN, rescaled (k_ref 16)": RescaledKNNDetector(k_ref=16).fit(Z_train),
+            "cosine 1-NN, rescaled (k_ref 4)": RescaledKNNDetector(k_ref=4).fit(Z_train),
+        }
+        for name, det in detectors.items():
+            s = anomaly_score(det, Z_test, section=test.section, domain=test.domain)
+            rep = dcase_report(test.anomaly, s, section=test.section, domain=test.domain, output_dict=True)
+            mean = rep["arithmetic mean"]
+            aucs = f"AUC source {mean['AUC (source)']:.3f} target {mean['AUC (target)']:.3f}"
+            rest = f"pAUC {mean['pAUC']:.3f} official {rep['official score']:.3f}"
+            print(f"seed {seed} {name:34s} {aucs} {rest}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles"])
+    parser.add_argument(
+        "what", choices=["ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles", "rescale"]
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -188,6 +216,7 @@ def main(argv=None):
         "oevae-terms": oevae_terms,
         "valve-domains": valve_domains,
         "ensembles": ensembles,
+        "rescale": rescale,
     }[args.what](args.seeds)
 
 

@@ -15,6 +15,7 @@ from ._lof import LOFDetector
 from ._made import GroupMADE, GroupMADEDetector
 from ._mahalanobis import MahalanobisDetector
 from ._oevae import OEVAE
+from ._rescaled import RescaledKNNDetector
 from ._softmax import SoftmaxScore
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MahalanobisDetector",
     "OEVAE",
     "OutlierExposureLoss",
+    "RescaledKNNDetector",
     "SoftmaxScore",
     "StandardizedEnsemble",
 ]
