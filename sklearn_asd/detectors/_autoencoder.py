@@ -105,12 +105,7 @@ class AutoEncoderDetector(FrameVectorDetector):
     lr : float, default=1e-3
     batch_size : int, default=512
         Vectors per batch.
-    {optimizer}
-    {device}
-    {mixed_precision}
-    {random_state}
-    {callbacks}
-    {verbose}
+    {training}
     contamination : float in (0, 0.5], default=0.1
         Share of training clips above the decision threshold (see ``threshold``).
     threshold : {"gamma", "percentile"}, default="gamma"

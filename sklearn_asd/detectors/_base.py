@@ -219,7 +219,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         extra = {k: check_metadata(v, n, k, caller=caller) for k, v in metadata.items() if v is not None}
         if section is None and self._needs_section():
             # the section of each normal clip is its y; outlier rows have none
-            normal_y = split_outliers(mask, X, y=y)[0].y
+            normal_y = None if y is None else split_outliers(mask, np.asarray(y, dtype=object))[0].X
             from_y = self._section_from_y(normal_y)
             if from_y is not None and mask.any():
                 section = np.full(n, None, dtype=object)

@@ -99,12 +99,7 @@ class GroupMADEDetector(FrameVectorDetector):
     max_epochs : int, default=50
     lr : float, default=1e-3
     batch_size : int, default=512
-    {optimizer}
-    {device}
-    {mixed_precision}
-    {random_state}
-    {callbacks}
-    {verbose}
+    {training}
     contamination : float in (0, 0.5], default=0.1
         Share of training clips above the decision threshold.
     threshold : {"gamma", "percentile"}, default="gamma"

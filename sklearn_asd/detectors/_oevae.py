@@ -120,12 +120,7 @@ class OEVAE(PerSectionMixin, FrameVectorDetector):
     max_epochs : int, default=20
     lr : float, default=1e-3
     batch_size : int, default=128
-    {optimizer}
-    {device}
-    {mixed_precision}
-    {random_state}
-    {callbacks}
-    {verbose}
+    {training}
     contamination : float in (0, 0.5], default=0.1
         Share of training clips above the decision threshold.
     threshold : {"percentile", "gamma"}, default="percentile"

@@ -226,12 +226,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         Adam's learning rate (Giri et al.).
     batch_size : int, default=64
         Patches per batch.
-    {optimizer}
-    {device}
-    {mixed_precision}
-    {random_state}
-    {callbacks}
-    {verbose}
+    {training}
     **kwargs
         The backbone's and the head's own parameters, named as skorch names them:
         ``module__<name>`` (e.g. ``module__width_mult=0.5``; MobileFaceNet's input shape and the

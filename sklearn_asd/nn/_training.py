@@ -39,6 +39,8 @@ TRAINING_DOCS = {
     "verbose": """verbose : int, default=0
         ``1``: skorch's table of one line per epoch (loss, duration); ``0``: silent.""",
 }
+# all six in their order, for a docstring's ``{training}``
+TRAINING_DOCS["training"] = "\n    ".join(TRAINING_DOCS[k] for k in tuple(TRAINING_DOCS))
 
 
 class AutocastMixin:
