@@ -6,6 +6,7 @@
     python benchmarks/diagnose.py valve-domains   # morita2021 on the valve split, domain by domain
     python benchmarks/diagnose.py ensembles       # cross-recipe ensembles (standardized per ID)
     python benchmarks/diagnose.py rescale         # valve split: kNN with and without rescaling
+    python benchmarks/diagnose.py backends        # valve split: the same embeddings, every kNN back-end
 
 Every model at its CPU setting (``fast=True``), one torch thread, on the data of
 ``run_accuracy.py`` (DCASE 2020 slider, four machine IDs; the DCASE 2023 valve split), seeds
@@ -176,19 +177,26 @@ def ensembles(seeds):
                     print(f"seed {seed} {' + '.join(combo)} ({how}): mean {mean:.3f} {fmt(aucs)}", flush=True)
 
 
-def rescale(seeds):
-    """The valve split's target domain, the same embeddings (model A of Hai et al.) scored by its
-    own k-means, a cosine 1-NN, and the 1-NN rescaled by each training clip's neighbourhood."""
-    from sklearn_asd.detectors import KNNDetector, RescaledKNNDetector
+def backends(seeds, recipes=("hai2024_dual_branch", "fujimura2025_multires")):
+    """The valve split's target domain: each recipe's embeddings of the same fit scored by its own
+    back-end, a cosine 1-NN, the 1-NN per domain (the minimum over source and target references)
+    without and with SMOTE on the target references (ASDKit's ``Knn``, ratio 0.2, 2 neighbours),
+    and the 1-NN rescaled by each training clip's neighbourhood (ASDKit's ``KnnRescale``)."""
+    from sklearn_asd.detectors import DomainKNNDetector, KNNDetector, RescaledKNNDetector
     from sklearn_asd.metrics import dcase_report
 
     train, test = ra.load_valve_split(ra.DATA / "dcase2023_valve")
-    for seed in seeds:
-        model = fit(make_recipe("hai2024_dual_branch", fast=True, random_state=seed), train)
+    for recipe, seed in itertools.product(recipes, seeds):
+        model = fit(make_recipe(recipe, fast=True, random_state=seed), train)
         Z_train, Z_test = model[:-1].transform(train.X), model[:-1].transform(test.X)
+        d = train.domain
         detectors = {
-            "its k-means (the recipe)": model[-1],
+            "its back-end (the recipe)": model[-1],
             "cosine 1-NN": KNNDetector(metric="cosine").fit(Z_train),
+            "1-NN per domain, min": DomainKNNDetector().fit(Z_train, domain=d),
+            "1-NN per domain, SMOTE 0.2": DomainKNNDetector(smote_ratio=0.2, random_state=seed).fit(
+                Z_train, domain=d
+            ),
             "cosine 1-NN, rescaled (k_ref 16)": RescaledKNNDetector(k_ref=16).fit(Z_train),
             "cosine 1-NN, rescaled (k_ref 4)": RescaledKNNDetector(k_ref=4).fit(Z_train),
         }
@@ -198,13 +206,19 @@ def rescale(seeds):
             mean = rep["arithmetic mean"]
             aucs = f"AUC source {mean['AUC (source)']:.3f} target {mean['AUC (target)']:.3f}"
             rest = f"pAUC {mean['pAUC']:.3f} official {rep['official score']:.3f}"
-            print(f"seed {seed} {name:34s} {aucs} {rest}", flush=True)
+            print(f"{recipe} seed {seed} {name:34s} {aucs} {rest}", flush=True)
+
+
+def rescale(seeds):
+    """``backends`` on model A of Hai et al. alone (the rows of benchmarks/README's rescaling table)."""
+    backends(seeds, recipes=("hai2024_dual_branch",))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "what", choices=["ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles", "rescale"]
+        "what",
+        choices=["ae-curve", "oe-terms", "oevae-terms", "valve-domains", "ensembles", "rescale", "backends"],
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
@@ -217,6 +231,7 @@ def main(argv=None):
         "valve-domains": valve_domains,
         "ensembles": ensembles,
         "rescale": rescale,
+        "backends": backends,
     }[args.what](args.seeds)
 
 

@@ -9,14 +9,15 @@ from ._base import BaseAugmenter, one_hot
 
 
 class Mixup(BaseAugmenter):
-    """Random convex combinations of pairs of spectrograms, labelled by the mixing proportions.
+    """Random convex combinations of pairs of clips, labelled by the mixing proportions.
 
     ``x = lam * x_i + (1 - lam) * x_j`` with ``lam ~ Beta(alpha, alpha)``, target
     ``lam * e_i + (1 - lam) * e_j``: Giri et al. (DCASE 2020) mix clips of two
     **different** sections into "linear-combination classes" and train with the KL
     divergence, either on log-mel values (``"post_log"``) or on mel power (``"pre_log"``:
     undo the dB, mix, redo it). Hai et al. (DCASE 2024) mix within a class
-    (``pairs="within_class"``) to rebalance domains.
+    (``pairs="within_class"``) to rebalance domains. Waveforms (n_clips, n_samples) are mixed
+    as they are (``"post_log"``: the sum of two sounds; ASDKit's mixup of Fujimura et al.).
 
     Parameters
     ----------
@@ -25,7 +26,8 @@ class Mixup(BaseAugmenter):
     alpha : float, default=1.0
         Parameter of the Beta distribution of ``lam`` (1: uniform).
     space : {"post_log", "pre_log"}, default="post_log"
-        Mix the dB values, or the powers behind them (``db`` * log10 scale).
+        Mix the values (dB of a spectrogram, samples of a waveform), or the powers behind a
+        spectrogram's dB (``db`` * log10 scale).
     pairs : {"across_classes", "any", "within_class"}, default="across_classes"
         Which pairs are mixed (the class of a soft row is its largest proportion).
     soft_labels : bool, default=True
@@ -70,7 +72,7 @@ class Mixup(BaseAugmenter):
     True
     """
 
-    _input = "spectrogram"
+    _input = "any"
     _parameter_constraints = {
         "n_samples": [Interval(Integral, 1, None, closed="left"), None],
         "alpha": [Interval(Real, 0, None, closed="neither")],
@@ -116,9 +118,9 @@ class Mixup(BaseAugmenter):
                 candidates = np.flatnonzero(cls != cls[i])
             if candidates.size == 0:
                 what = {
-                    "across_classes": "clips of two different classes",
+                    "across_classes": "clips of two different classes, got one class",
                     "within_class": f"two clips of class {cls[i]!r}",
-                    "any": "two clips",
+                    "any": "two clips, got one sample",
                 }[self.pairs]
                 raise ValueError(f"Mixup(pairs={self.pairs!r}) needs {what}.")
             second[k] = candidates[rng.randint(0, candidates.size)]
@@ -131,8 +133,13 @@ class Mixup(BaseAugmenter):
         first, second = self._draw_pairs(cls, n_new, rng)
         lam = rng.beta(self.alpha, self.alpha, n_new)
         self.mix_pairs_, self.mix_weights_ = np.stack([first, second], axis=1), lam
-        w = lam[:, None, None]
+        w = lam.reshape(-1, *([1] * (X.ndim - 1)))
         if self.space == "pre_log":
+            if X.ndim != 3:
+                raise ValueError(
+                    f"Mixup(space='pre_log') mixes the powers behind spectrogram dB values; got clips of "
+                    f"shape {X.shape[1:]}: waveforms mix with space='post_log'."
+                )
             power = w * 10.0 ** (X[first] / self.db) + (1.0 - w) * 10.0 ** (X[second] / self.db)
             mixed = self.db * np.log10(power)
         else:

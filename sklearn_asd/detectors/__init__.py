@@ -8,6 +8,7 @@ normal, ``predict`` +1/-1) and add ``anomaly_score`` (higher = more anomalous);
 from ._autoencoder import AutoEncoderDetector, OutlierExposureLoss
 from ._base import BaseDetector
 from ._domain import DomainAwareDetector
+from ._domain_knn import DomainKNNDetector
 from ._ensemble import StandardizedEnsemble
 from ._kmeans import KMeansCosineDetector
 from ._knn import KNNDetector
@@ -22,6 +23,7 @@ __all__ = [
     "AutoEncoderDetector",
     "BaseDetector",
     "DomainAwareDetector",
+    "DomainKNNDetector",
     "GroupMADE",
     "GroupMADEDetector",
     "KMeansCosineDetector",

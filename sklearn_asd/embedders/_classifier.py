@@ -18,9 +18,11 @@ from ..nn import (
     AdaCos,
     ArcFace,
     DualBranchNet,
+    FeatEx,
     LinearHead,
     MobileFaceNet,
     MobileNetV2,
+    MultiResNet,
     ResNet,
     SepSTgramNet,
     STFTImageNet,
@@ -58,9 +60,16 @@ _BACKBONES = {
     "sepstgramnet": SepSTgramNet,
     "stftimage": STFTImageNet,
     "dualbranch": DualBranchNet,
+    "multires": MultiResNet,
 }
-_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet, DualBranchNet)
-_HEADS = {"softmax": LinearHead, "arcface": ArcFace, "adacos": AdaCos, "subcluster_adacos": SubClusterAdaCos}
+_WAVEFORM_BACKBONES = (STgramNet, SepSTgramNet, STFTImageNet, DualBranchNet, MultiResNet)
+_HEADS = {
+    "softmax": LinearHead,
+    "arcface": ArcFace,
+    "adacos": AdaCos,
+    "subcluster_adacos": SubClusterAdaCos,
+    "featex": FeatEx,
+}
 
 
 def patch_outputs(net, X, fn, patch_frames, patch_hop, batch_size, progress=None):
@@ -125,9 +134,21 @@ class ClassifierModule(nn.Module):
 
 @safe_to_load
 def classifier_module(backbone, backbone_params, head, head_params, n_classes):
-    """``ClassifierModule(backbone(**backbone_params), <head>(embedding_dim, n_classes, **head_params))``."""
+    """``ClassifierModule(backbone(**backbone_params), <head>(embedding_dim, n_classes, **head_params))``.
+
+    A head that works on the backbone's branches (``branch_aware``: :class:`~sklearn_asd.nn.FeatEx`)
+    is also given their sizes, ``branch_dims``, which the backbone must publish.
+    """
     backbone = backbone(**backbone_params)
-    return ClassifierModule(backbone, _HEADS[head](backbone.embedding_dim, n_classes, **head_params))
+    head_class = _HEADS[head]
+    if getattr(head_class, "branch_aware", False):
+        if not hasattr(backbone, "branch_dims"):
+            raise ValueError(
+                f"head={head!r} exchanges the parts of a multi-branch embedding, but the backbone "
+                f"{type(backbone).__name__} has no branches (branch_dims): use module='multires'."
+            )
+        head_params = {"branch_dims": backbone.branch_dims, **head_params}
+    return ClassifierModule(backbone, head_class(backbone.embedding_dim, n_classes, **head_params))
 
 
 class SoftTargetLoss(nn.Module):
@@ -142,15 +163,24 @@ class SoftTargetLoss(nn.Module):
 
 
 class PatchNet(AutocastMixin, NeuralNet):
-    """skorch's NeuralNet, passing hard targets to the module in training (margin heads need them)."""
+    """skorch's NeuralNet, passing the targets to the head in training (margin and adaptive-scale
+    heads need them), and adding a head's own ``auxiliary_loss(z, target)`` when it has one
+    (:class:`~sklearn_asd.nn.FeatEx`)."""
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
+        head = self.module_.head
+        # soft targets (Mixup) reach only the heads without a margin, which train on proportions
+        target = yi if yi.dim() == 1 or isinstance(head, AdaCos | FeatEx) else None
         with self.autocast():
-            y_pred = self.module_(Xi, yi if yi.dim() == 1 else None).float()
+            z = self.module_.embed(Xi)
+            y_pred = head(z, target).float()
+            extra = head.auxiliary_loss(z.float(), yi) if hasattr(head, "auxiliary_loss") else None
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if extra is not None:
+            loss = loss + extra
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -181,9 +211,14 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         ``"mobilenetv2"``, ``"resnet"``, ``"mobilefacenet"`` (spectrogram patches),
         ``"stgramnet"``, ``"sepstgramnet"``, ``"stftimage"`` (waveforms, whole clips: the
         STFT image classifier of Kazakova et al.), ``"dualbranch"`` (waveforms: Hai et al.'s
-        spectrum + log-mel + phase network), or a backbone class
+        spectrum + log-mel + phase network), ``"multires"`` (waveforms: Fujimura et al.'s
+        spectrum + multi-resolution STFT network), or a backbone class
         whose instances map a batch of patches to (batch, ``embedding_dim``).
-    head : {"softmax", "arcface", "adacos", "subcluster_adacos"}, default="softmax"
+    head : {"softmax", "arcface", "adacos", "subcluster_adacos", "featex"}, default="softmax"
+        The classifier on the embeddings: ``"featex"`` is sub-cluster AdaCos with Wilkinghoff's
+        feature exchange between the branches of a multi-branch backbone
+        (:class:`~sklearn_asd.nn.FeatEx`; ``module="multires"``). The heads without a margin
+        (the AdaCos family, the softmax) train on Mixup's soft targets.
     loss : {"auto", "ce", "kl"}, default="auto"
         ``"auto"``: KL divergence for soft labels (Mixup), cross-entropy otherwise.
     patch_frames : int or None, default=64

@@ -5,10 +5,19 @@ backbone combines with any head in :mod:`sklearn_asd.embedders`.
 """
 
 from ._dualbranch import DualBranchNet
-from ._heads import AdaCos, ArcFace, LinearHead, SubClusterAdaCos, kl_divergence, soft_cross_entropy
+from ._heads import (
+    AdaCos,
+    ArcFace,
+    FeatEx,
+    LinearHead,
+    SubClusterAdaCos,
+    kl_divergence,
+    soft_cross_entropy,
+)
 from ._image import STFTImageNet
 from ._mobilefacenet import MOBILEFACENET_SETTING, MobileFaceNet
 from ._mobilenet import MOBILENETV2_SETTING, MobileNetV2
+from ._multires import MultiResNet, SEBlock
 from ._resnet import ResNet
 from ._stgram import LogMelLayer, SepSTgramNet, STgramNet, TgramNet
 
@@ -17,12 +26,15 @@ __all__ = [
     "MOBILENETV2_SETTING",
     "AdaCos",
     "DualBranchNet",
+    "FeatEx",
     "ArcFace",
     "LinearHead",
     "LogMelLayer",
     "MobileFaceNet",
     "MobileNetV2",
+    "MultiResNet",
     "ResNet",
+    "SEBlock",
     "STFTImageNet",
     "STgramNet",
     "SepSTgramNet",

@@ -86,14 +86,20 @@ class ArcFace(_CosineHead):
 class AdaCos(_CosineHead):
     """Adaptive scale cosine logits (Zhang et al., CVPR 2019): ``s * cos(theta_j)``, no margin.
 
-    ``s`` starts at ``sqrt(2) * log(C - 1)`` and, on every training batch, becomes
-    ``log(B_avg) / cos(min(pi / 4, theta_med))``, where ``B_avg`` is the batch mean of
-    ``sum_{j != y} exp(s * cos(theta_j))`` and ``theta_med`` the median target angle.
+    ``s`` starts at ``sqrt(2) * log(C - 1)`` (``C`` centres) and, with ``dynamic=True``, on every
+    training batch becomes ``log(B_avg) / cos(min(pi / 4, theta_med))``, where ``B_avg`` is the
+    batch mean of ``sum_{j != y} exp(s * cos(theta_j))`` and ``theta_med`` the median target
+    angle. Without a margin the head also trains on class proportions (Mixup's soft targets):
+    the scale then follows each row's largest class. ``trainable=False`` keeps the centres at
+    their random initialisation (ASDKit's sub-cluster AdaCos for feature exchange): the network
+    learns to map each class onto fixed directions.
     """
 
-    def __init__(self, in_features, n_classes, *, n_subclusters=1):
+    def __init__(self, in_features, n_classes, *, n_subclusters=1, trainable=True, dynamic=True):
         super().__init__(in_features, n_classes * n_subclusters)
         self.n_classes, self.n_subclusters = n_classes, n_subclusters
+        self.dynamic = dynamic
+        self.weight.requires_grad_(trainable)
         n_centres = n_classes * n_subclusters
         self.register_buffer("s", torch.tensor(math.sqrt(2.0) * math.log(max(n_centres - 1, 2))))
 
@@ -113,8 +119,8 @@ class AdaCos(_CosineHead):
 
     def forward(self, z, target=None):
         cos = self.cosine(z)
-        if target is not None and self.training:
-            self._update_scale(cos, _hard(target))
+        if target is not None and self.training and self.dynamic:
+            self._update_scale(cos, target.argmax(dim=1) if target.dim() == 2 else target)
         logits = self.s * cos
         if self.n_subclusters == 1:
             return logits
@@ -130,5 +136,88 @@ class SubClusterAdaCos(AdaCos):
     centres' logits), and the adaptive scale counts every non-target centre in ``B_avg``.
     """
 
-    def __init__(self, in_features, n_classes, *, n_subclusters=16):
-        super().__init__(in_features, n_classes, n_subclusters=n_subclusters)
+    def __init__(self, in_features, n_classes, *, n_subclusters=16, trainable=True, dynamic=True):
+        super().__init__(
+            in_features, n_classes, n_subclusters=n_subclusters, trainable=trainable, dynamic=dynamic
+        )
+
+
+class FeatEx(nn.Module):
+    """Sub-cluster AdaCos with feature exchange (Wilkinghoff, ICASSP 2024), for multi-branch embeddings.
+
+    The embedding is the concatenation of ``branch_dims`` (one part per branch of the backbone,
+    e.g. :class:`MultiResNet`'s spectrum and spectrogram branches). Besides the main head
+    (:class:`SubClusterAdaCos` over the ``n_classes``, centres fixed unless ``trainable``), a
+    second sub-cluster AdaCos head (trainable centres) learns ``(n_branches + 1) * n_classes``
+    classes: in training, each row of a batch has its branch parts exchanged with probability
+    ``prob`` (part ``b`` taken from a random other row, part 0 kept); an untouched row's target
+    is its class in block 0, an exchanged row's the classes its parts came from, block ``b + 1``
+    for part ``b``, each with weight ``1 / n_branches``. The network must then tell whether the
+    parts of an embedding belong together, a self-supervised task on top of the classes
+    (:meth:`auxiliary_loss`, added to the main loss by the embedder's training step). At
+    inference only the main head is used.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of the whole embedding (the sum of ``branch_dims``).
+    n_classes : int
+    branch_dims : sequence of int
+        Size of each branch's part, in the order they are concatenated.
+    n_subclusters : int, default=16
+    prob : float, default=0.5
+        Share of rows whose parts are exchanged.
+    trainable : bool, default=False
+        Whether the main head's centres train (the exchange head's always do).
+    dynamic : bool, default=False
+        Adaptive AdaCos scales (``False``: the initial scales, as ASDKit trains it).
+    """
+
+    branch_aware = True
+
+    def __init__(
+        self,
+        in_features,
+        n_classes,
+        *,
+        branch_dims,
+        n_subclusters=16,
+        prob=0.5,
+        trainable=False,
+        dynamic=False,
+    ):
+        super().__init__()
+        self.branch_dims = tuple(int(d) for d in branch_dims)
+        if sum(self.branch_dims) != in_features or len(self.branch_dims) < 2:
+            raise ValueError(
+                f"FeatEx needs an embedding of two or more branches whose sizes sum to {in_features}, "
+                f"got branch_dims={self.branch_dims}."
+            )
+        self.n_classes, self.prob = n_classes, prob
+        kw = {"n_subclusters": n_subclusters, "dynamic": dynamic}
+        self.main = SubClusterAdaCos(in_features, n_classes, trainable=trainable, **kw)
+        self.exchange = SubClusterAdaCos(in_features, (len(self.branch_dims) + 1) * n_classes, **kw)
+
+    def forward(self, z, target=None):
+        return self.main(z, target)
+
+    def exchanged(self, z, target):
+        """Embeddings with their parts exchanged (each row with probability ``prob``), and their
+        targets over the ``(n_branches + 1) * n_classes`` exchange classes."""
+        n, n_branches = z.shape[0], len(self.branch_dims)
+        onehot = F.one_hot(target, self.n_classes).to(z.dtype) if target.dim() == 1 else target.to(z.dtype)
+        swap = torch.rand(n, device=z.device) < self.prob
+        perms = [torch.arange(n, device=z.device)] + [
+            torch.randperm(n, device=z.device) for _ in range(n_branches - 1)
+        ]
+        parts = torch.split(z, self.branch_dims, dim=1)
+        mixed = torch.cat([part[perm] for part, perm in zip(parts, perms, strict=True)], dim=1)
+        z_ex = torch.where(swap[:, None], mixed, z)
+        kept = torch.cat([onehot] + [torch.zeros_like(onehot)] * n_branches, dim=1)
+        moved = torch.cat([torch.zeros_like(onehot)] + [onehot[perm] / n_branches for perm in perms], dim=1)
+        return z_ex, torch.where(swap[:, None], moved, kept)
+
+    def auxiliary_loss(self, z, target):
+        """The exchange head's cross-entropy on a batch's exchanged embeddings (training only)."""
+        z_ex, t_ex = self.exchanged(z, target)
+        return soft_cross_entropy(self.exchange(z_ex, t_ex), t_ex)

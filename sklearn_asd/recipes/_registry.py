@@ -93,6 +93,15 @@ REGISTRY = {
             "Hai et al. (DCASE 2024), model B: OEVAE with outlier exposure and the split-latent VAE.",
             uses_outliers=True,
         ),
+        RecipeInfo(
+            "wilkinghoff2024_featex",
+            "Wilkinghoff (ICASSP 2024): feature exchange between the spectrum and spectrogram branches.",
+        ),
+        RecipeInfo(
+            "fujimura2025_multires",
+            "Fujimura et al. (ICASSP 2025): a spectrum branch and STFTs at three resolutions, "
+            "sub-cluster AdaCos.",
+        ),
     )
 }
 """Every recipe by name, in the order the command line and the docs list them."""

@@ -131,8 +131,15 @@ def test_mixup_pair_modes_hard_labels_and_errors():
     np.testing.assert_allclose(soft2.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="needs clips of two different classes"):
         Mixup().fit_resample(S, ["id_00"] * 6)
-    with pytest.raises(ValueError, match="spectrograms"):
-        Mixup().fit_resample(np.zeros((6, 100)), LABELS)
+    # waveforms mix sample by sample (the sum of two sounds); their dB powers do not exist
+    W = np.random.default_rng(0).normal(size=(6, 100))
+    mix = Mixup(n_samples=5, pairs="any", random_state=0)
+    Xw, yw = mix.fit_resample(W, LABELS)
+    (i, j), lam = mix.mix_pairs_[0], mix.mix_weights_[0]
+    assert Xw.shape == (11, 100) and yw.shape == (11, len(set(LABELS)))
+    np.testing.assert_allclose(Xw[6], lam * W[i] + (1 - lam) * W[j])
+    with pytest.raises(ValueError, match="space='pre_log'.*waveforms mix with space='post_log'"):
+        Mixup(space="pre_log").fit_resample(W, LABELS)
     a = Mixup(n_samples=8, random_state=3).fit_resample(S, LABELS)
     b = Mixup(n_samples=8, random_state=3).fit_resample(S, LABELS)
     np.testing.assert_array_equal(a[0], b[0])

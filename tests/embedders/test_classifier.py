@@ -14,6 +14,7 @@ from sklearn_asd.embedders import OUTLIER_CLASS, ClassifierEmbedder, PatchDatase
 from sklearn_asd.features import LogMel
 from sklearn_asd.metrics import dcase_scorer
 from sklearn_asd.model_selection import NormalOnlyKFold
+from sklearn_asd.nn._training import build_net
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 TINY = dict(module__width_mult=0.25, patch_frames=16, patch_hop=8, max_epochs=1, batch_size=16)
@@ -339,3 +340,34 @@ def test_waveform_backbones_train_on_segments():
     np.testing.assert_allclose(proba, np.mean(segments, axis=0), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="fewer than segment_samples=1600"):
         ClassifierEmbedder("stgramnet", segment_samples=1600, max_epochs=1).fit(X[:, :1000], y)
+
+
+def test_multires_with_feature_exchange_trains_both_heads_on_mixed_waveforms(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 4000)).astype(np.float32)
+    X[6:] += np.sin(np.arange(4000) * 0.3).astype(np.float32)  # the second class has a tone
+    y = ["id_00"] * 6 + ["id_02"] * 6
+    kw = dict(
+        module__n_ffts=(256,),
+        module__branch_dim=8,
+        augment=[Mixup(pairs="any", random_state=0)],
+        max_epochs=2,
+        batch_size=8,
+        lr=1e-3,
+        validation_fraction=None,
+        random_state=0,
+    )
+    emb = ClassifierEmbedder("multires", head="featex", head__n_subclusters=2, **kw).fit(X, y)
+    head = emb.net_.module_.head
+    assert head.branch_dims == (8, 8) and emb.transform(X).shape == (12, 16)
+    # the exchange head learns (its loss is added to the main one); the main head's centres stay
+    start = build_net(emb._net_spec, random_state=0, device="cpu").module.head  # the initial weights
+    assert not torch.equal(head.exchange.weight, start.exchange.weight)
+    assert torch.equal(head.main.weight, start.main.weight)
+    joblib.dump(emb, tmp_path / "e.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "e.joblib").transform(X), emb.transform(X))
+    # Mixup's soft targets reach the AdaCos family (an adaptive scale moves with them)
+    adacos = ClassifierEmbedder("multires", head="subcluster_adacos", head__n_subclusters=2, **kw).fit(X, y)
+    assert float(adacos.net_.module_.head.s) != pytest.approx(np.sqrt(2) * np.log(3))
+    with pytest.raises(ValueError, match="has no branches"):
+        ClassifierEmbedder("stgramnet", head="featex", module__n_mels=16, max_epochs=1).fit(X, y)

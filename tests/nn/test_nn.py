@@ -11,11 +11,14 @@ from sklearn_asd.nn import (
     AdaCos,
     ArcFace,
     DualBranchNet,
+    FeatEx,
     LinearHead,
     LogMelLayer,
     MobileFaceNet,
     MobileNetV2,
+    MultiResNet,
     ResNet,
+    SEBlock,
     SepSTgramNet,
     STgramNet,
     SubClusterAdaCos,
@@ -127,6 +130,27 @@ def test_dual_branch_net_branches_and_invariance_to_level():
     assert DualBranchNet(2000, n_mels=16, branch_dim=8).eval()(torch.randn(2, 2000)).shape == (2, 256)
 
 
+def test_multires_net_branches_and_band():
+    wave = torch.randn(3, 16000)
+    net = MultiResNet(16000, n_ffts=(256, 1024, 4096), branch_dim=16).eval()
+    # the spectrum branch and one STFT branch per resolution, concatenated: each part one branch's
+    assert net.branch_dims == (16, 16, 16, 16) and net.embedding_dim == 64 and net(wave).shape == (3, 64)
+    torch.testing.assert_close(net(wave)[:, 16:32], net.stfts[0](wave))
+    torch.testing.assert_close(net(wave)[:, :16], net.spectrum(wave))
+    # the STFT branches keep the bins of 200-8000 Hz (n_fft 1024 at 16 kHz: 15.6 Hz a bin)
+    branch = net.stfts[1]
+    assert (branch.lo, branch.hi) == (13, 513) and branch.freq_norm.num_features == 500
+    assert (
+        sum(isinstance(m, SEBlock) for m in net.modules()) == 3 + 3 * 8
+    )  # 1-D convs; 8 residual blocks a branch
+    plain = MultiResNet(16000, n_ffts=(1024,), spectrum=False, branch_dim=8, se=False).eval()
+    assert plain.branch_dims == (8,) and not any(isinstance(m, SEBlock) for m in plain.modules())
+    # short inputs: a 4096-point STFT of 0.5 s has 5 frames, the spectrum kernels shrink
+    assert MultiResNet(8000, branch_dim=8).eval()(torch.randn(2, 8000)).shape == (2, 32)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        MultiResNet(16000, branch_dim=12)
+
+
 # ----------------------------------------------------------------------- heads and losses
 
 
@@ -184,6 +208,55 @@ def test_adacos_scale_update_against_its_formula():
     s1 = float(head.s)
     head.eval()(z, y)  # no update outside training
     assert float(head.s) == s1
+
+
+def test_adacos_fixed_centres_fixed_scale_and_soft_targets():
+    torch.manual_seed(0)
+    z, soft = torch.randn(6, 8), torch.softmax(torch.randn(6, 3), dim=1)
+    head = SubClusterAdaCos(8, 3, n_subclusters=2, trainable=False, dynamic=False)
+    s0, w0 = float(head.s), head.weight.detach().clone()
+    assert not head.weight.requires_grad
+    opt = torch.optim.SGD([p for p in head.parameters() if p.requires_grad] + [z.requires_grad_()], lr=0.1)
+    soft_cross_entropy(head.train()(z, soft), soft).backward()
+    opt.step()
+    assert float(head.s) == s0 and torch.equal(head.weight, w0)  # neither the scale nor the centres move
+    # a dynamic head follows each soft row's largest class for its scale
+    dynamic, hard = AdaCos(8, 3), soft.argmax(dim=1)
+    twin = AdaCos(8, 3)
+    twin.load_state_dict(dynamic.state_dict())
+    dynamic.train()(z, soft), twin.train()(z, hard)
+    assert float(dynamic.s) == float(twin.s) != pytest.approx(math.sqrt(2) * math.log(2))
+
+
+def test_featex_exchanges_branch_parts_and_labels_their_origin():
+    torch.manual_seed(0)
+    head = FeatEx(6, 3, branch_dims=(2, 4), n_subclusters=2, prob=1.0)
+    z, y = torch.randn(5, 6), torch.tensor([0, 1, 2, 0, 1])
+    z_ex, t_ex = head.exchanged(z, y)
+    # part 0 stays, part 1 comes from another row; target: block 1 its own class, block 2 the
+    # class of the row its part 1 came from, 1/2 each
+    torch.testing.assert_close(z_ex[:, :2], z[:, :2])
+    donors = [int(np.flatnonzero((z[:, 2:] == row).all(dim=1))[0]) for row in z_ex[:, 2:]]
+    assert sorted(donors) == list(range(5))
+    for i, j in enumerate(donors):
+        expected = torch.zeros(9)
+        expected[3 + int(y[i])] += 0.5
+        expected[6 + int(y[j])] += 0.5
+        torch.testing.assert_close(t_ex[i], expected)
+    # nothing exchanged: the embedding as it is, its class in block 0
+    never = FeatEx(6, 3, branch_dims=(2, 4), prob=0.0)
+    z_same, t_same = never.exchanged(z, y)
+    torch.testing.assert_close(z_same, z)
+    torch.testing.assert_close(t_same, F.one_hot(y, 9).float())
+    # inference: the main head alone (fixed centres by default, trainable exchange head)
+    torch.testing.assert_close(head.eval()(z), head.main.eval()(z))
+    assert not head.main.weight.requires_grad and head.exchange.weight.requires_grad
+    assert head.exchange.n_classes == 9
+    loss = head.train().auxiliary_loss(z.requires_grad_(), y)
+    loss.backward()
+    assert loss.ndim == 0 and z.grad is not None
+    with pytest.raises(ValueError, match="two or more branches"):
+        FeatEx(6, 3, branch_dims=(6,))
 
 
 def test_subcluster_adacos_class_probability_is_the_sum_of_its_centres():

@@ -239,6 +239,47 @@ def test_hai2024_is_models_a_and_b():
     assert make_recipe("hai2024_dual_branch", fast=True).get_params()["embed__max_epochs"] == 5
 
 
+def test_asdkit_recipes_settings():
+    import torch
+
+    from sklearn_asd.detectors import DomainKNNDetector
+
+    for name, n_ffts, head in (
+        ("wilkinghoff2024_featex", (1024,), "featex"),
+        ("fujimura2025_multires", (256, 1024, 4096), "subcluster_adacos"),
+    ):
+        embed, detect = (step for _, step in make_recipe(name).steps)
+        p = embed.get_params()
+        # ASDKit's training: whole clips, batch 64, 16 epochs, AdamW 1e-3, mixup of any two clips
+        assert (p["module"], p["module__n_ffts"], p["module__branch_dim"], p["head"]) == (
+            "multires",
+            n_ffts,
+            128,
+            head,
+        )
+        assert (p["segment_samples"], p["batch_size"], p["max_epochs"], p["lr"]) == (None, 64, 16, 1e-3)
+        assert p["optimizer"] is torch.optim.AdamW
+        (mixup,) = p["augment"]
+        assert isinstance(mixup, Mixup) and (mixup.pairs, mixup.alpha, mixup.n_samples) == ("any", 1.0, None)
+        assert p["head__n_subclusters"] == 16
+        # its Knn back-end: cosine 1-NN per section, SMOTE on the target references (0.2, 2)
+        assert isinstance(detect, DomainKNNDetector)
+        assert (detect.n_neighbors, detect.metric, detect.smote_ratio, detect.smote_neighbors) == (
+            1,
+            "cosine",
+            0.2,
+            2,
+        )
+        assert detect.per_section
+        fast = make_recipe(name, fast=True)[0].get_params()
+        assert (fast["segment_samples"], fast["segment_hop"], fast["batch_size"]) == (32000, 16000, 32)
+    featex = make_recipe("wilkinghoff2024_featex")[0].get_params()
+    assert featex["head__prob"] == 0.5 and "head__trainable" not in featex  # FeatEx: fixed main centres
+    multires = make_recipe("fujimura2025_multires")[0].get_params()
+    assert (multires["head__trainable"], multires["head__dynamic"]) == (True, False)
+    assert make_recipe("fujimura2025_multires", fast=True)[0].get_params()["module__branch_dim"] == 64
+
+
 def test_morita_settings():
     model = morita2021()
     stft, embed, detect = (step for _, step in model.steps)
