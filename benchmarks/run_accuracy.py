@@ -1,6 +1,9 @@
 """Accuracy of the detectors on synthetic machine sounds and on real recordings, same run.
 
 Run: python benchmarks/run_accuracy.py [--epochs 100] [--seed 0]
+     python benchmarks/run_accuracy.py --compare-real [--compare-seed 7]
+         (the pooled kNN and six recipes on a synthetic machine of four IDs, realism="factory",
+         and on the real slider: both rankings and their Spearman correlation)
      python benchmarks/run_accuracy.py --recipes [--full]   (every recipe; fast settings by default)
      python benchmarks/run_accuracy.py --recipes --data slider --train-seeds 0 1 2
          (DCASE 2020 slider, four machine IDs: AUC and pAUC per ID, mean and sd over 3 seeds)
@@ -280,6 +283,83 @@ def synthetic(seed, n_train, n_target, duration, n_test):
     return with_outliers(train, other), test
 
 
+COMPARE_RECIPES = (
+    "dcase_autoencoder",
+    "dcase_mobilenetv2",
+    "giri2020",
+    "morita2021",
+    "team42_sepstgram",
+    "hai2024_dual_branch",
+)
+"""The recipes of ``--compare-real``, each at its CPU setting, beside the pooled kNN."""
+
+
+def factory_machine(seed, n_train=60, n_test=25, duration=10.0, n_sections=4):
+    """A DCASE 2020-shaped synthetic machine of ``make_machine_sounds(realism="factory")``: four IDs,
+    one domain, ``n_train`` training clips per ID, ``n_test`` normal + ``n_test`` anomalous per ID."""
+    kw = dict(
+        n_sections=n_sections, domains=("source",), duration=duration, realism="factory", random_state=seed
+    )
+    train = make_machine_sounds(n_normal=n_train, split="train", **kw)
+    test = make_machine_sounds(n_normal=n_test, n_anomalous=n_test, split="test", **kw)
+    train.outlier = np.zeros(len(train.X), bool)
+    return train, test
+
+
+def compare_real(seed, train_seed):
+    """The same models on the factory machine (``seed``) and on the real slider: both rankings by
+    mean AUC over IDs and their Spearman correlation."""
+    from scipy.stats import spearmanr
+
+    from sklearn_asd.recipes import make_recipe
+
+    sets = {
+        f"synthetic factory seed {seed}": lambda: factory_machine(seed),
+        "DCASE 2020 slider (4 IDs)": lambda: load_slider(DATA / "dcase2020_slider"),
+    }
+    results = {}
+    for data_name, load in sets.items():
+        train, test = load()
+        models = {"pooled log-mel + kNN": pooled_knn()}
+        for name in COMPARE_RECIPES:
+            options = {"machine_type": "slider"} if name == "giri2020" else {}
+            models[name] = make_recipe(name, fast=True, random_state=train_seed, **options)
+        for name, model in models.items():
+            row = evaluate(name, model, train, test)
+            results.setdefault(data_name, {})[name] = row
+            print_row(data_name, name, row)
+    (synth, real) = (results[k] for k in sets)
+    names = list(real)
+    print("\nranking by mean AUC over IDs (1 = best)")
+    ranks = {}
+    for data_name, rows in results.items():
+        order = sorted(names, key=lambda n: -rows[n]["AUC src"])
+        ranks[data_name] = [order.index(n) + 1 for n in names]
+        print(f"  {data_name}: " + " > ".join(f"{n} ({rows[n]['AUC src']:.3f})" for n in order))
+    rho = spearmanr([synth[n]["AUC src"] for n in names], [real[n]["AUC src"] for n in names]).statistic
+    print(f"Spearman correlation of the two rankings: {rho:.3f} ({len(names)} models)")
+    knn = synth["pooled log-mel + kNN"]["AUC src"]
+    beaten = [n for n in COMPARE_RECIPES if n != "dcase_autoencoder" and synth[n]["AUC src"] > knn]
+    print(f"ID-classifier recipes above the pooled kNN on the synthetic machine: {len(beaten)} of 5 {beaten}")
+    return rho
+
+
+def print_row(data_name, name, row):
+    kinds = " ".join(
+        f"{k if k.endswith(' AUC') else k[:6]}={v:.2f}"
+        for k, v in {**row["per section"], **row["kinds"]}.items()
+    )
+    columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
+    print(
+        f"{data_name:32s}{name:24s}"
+        + "".join(f"{row[c]:9.3f}" for c in columns)
+        + f"{row['fit s']:8.1f}{row['score s']:8.1f}  {kinds}",
+        flush=True,
+    )
+    for line in row["below chance"]:
+        print(f"{'':32s}  below chance: {line}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100, help="autoencoder epochs (the baseline's 100)")
@@ -304,6 +384,15 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="with --recipes: the papers' settings (GPU)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: no collapse under load)")
     parser.add_argument(
+        "--compare-real",
+        action="store_true",
+        help="the pooled kNN and six recipes (CPU settings) on a factory-realism synthetic machine "
+        "with four IDs and on the real slider: both rankings and their Spearman correlation",
+    )
+    parser.add_argument(
+        "--compare-seed", type=int, default=7, help="--compare-real: the synthetic machine's seed"
+    )
+    parser.add_argument(
         "--size",
         nargs=4,
         type=float,
@@ -316,6 +405,9 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     sklearn.set_config(enable_metadata_routing=True)
     n_src, n_tgt, seconds, n_test = int(args.size[0]), int(args.size[1]), args.size[2], int(args.size[3])
+    if args.compare_real:
+        compare_real(args.compare_seed, args.train_seeds[0])
+        return
 
     def datasets():
         for seed in args.seeds:

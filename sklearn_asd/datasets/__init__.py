@@ -10,7 +10,7 @@ from ._dcase import (
     parse_filename,
     with_outliers,
 )
-from ._synthetic import ANOMALY_KINDS, make_machine_sounds
+from ._synthetic import ANOMALY_KINDS, make_machine_sounds, save_machine_sounds
 
 __all__ = [
     "ANOMALY_KINDS",
@@ -25,5 +25,6 @@ __all__ = [
     "parse_attributes",
     "parse_filename",
     "read_audio",
+    "save_machine_sounds",
     "with_outliers",
 ]

@@ -164,6 +164,185 @@ def _synthesize(rng, machine, sec, domain, kind, severity, sr, n):
     return np.clip(signal, -1.0, 1.0).astype(np.float32)
 
 
+# ---------------------------------------------------------------- the factory machine
+
+_SOURCE_SPEEDS = (0.94, 1.0, 1.06)
+_LOADS = (1, 2, 3)
+_SNR_DB = (-6.0, 6.0)
+_EVENT_KINDS = ("impact", "hiss", "beep", "engine")
+
+
+def _design_factory(rng, n_sections, sr):
+    """A factory and its units: each section a separate physical unit, the background shared.
+
+    Units differ as separate machines do (their own rotation speed, harmonic profile,
+    resonances, bearing noise, rhythm and mechanical strokes), not as one unit at another speed;
+    the factory (its noise bed and the other machines running in it) is the same for all.
+    """
+    nyquist = 0.5 * sr
+    units = []
+    for _ in range(n_sections):
+        f0 = rng.uniform(40.0, 160.0)
+        n_harm = int(max(4, min(32, (0.45 * sr) // (f0 * 1.2))))
+        k = np.arange(1, n_harm + 1)
+        n_res = 4
+        units.append(
+            {
+                "f0": f0,
+                "amps": rng.lognormal(0.0, 0.7, n_harm) * k ** -rng.uniform(0.4, 1.2),
+                "res_freqs": np.sort(rng.uniform(300.0, min(7000.0, 0.8 * nyquist), n_res)),
+                "res_gains": rng.uniform(1.0, 10.0, n_res),
+                "res_widths": rng.uniform(50.0, 400.0, n_res),
+                "noise_level": rng.uniform(0.3, 1.2),
+                "rhythm_rate": rng.uniform(0.3, 4.0),
+                "rhythm_depth": rng.uniform(0.05, 0.5),
+                # mechanical strokes (a slide rail's travel, a valve's opening): some units have none
+                "stroke_rate": rng.uniform(0.3, 2.0),
+                "stroke_level": rng.choice([0.0, rng.uniform(0.5, 3.0)]),
+                "stroke_freq": rng.uniform(0.05, 0.35) * sr,
+                "stroke_decay": rng.uniform(0.004, 0.03),
+                # the target domain: a speed outside the source speeds
+                "target_speed": 1.0 + rng.choice([-1, 1]) * rng.uniform(0.12, 0.2),
+            }
+        )
+    hum_f0 = rng.uniform(30.0, 120.0, 3)
+    factory = {
+        "bed_slope": rng.uniform(0.6, 1.4),
+        "bed_peaks": rng.uniform(100.0, min(4000.0, 0.5 * nyquist), 3),
+        "hums": [
+            {
+                "f0": f,
+                "amps": rng.lognormal(0.0, 0.5, 8) * np.arange(1, 9) ** -1.0,
+                "level": rng.uniform(0.2, 0.8),
+            }
+            for f in hum_f0
+        ],
+        "event_rate": rng.uniform(0.2, 0.6),  # events per second
+    }
+    return {"units": units, "factory": factory}
+
+
+def _level_walk(rng, n, sr, depth_db):
+    """A slow random level (gain) curve: a smoothed random walk of about ``depth_db`` dB."""
+    n_knots = max(2, int(n / sr * 2) + 2)
+    knots = np.cumsum(rng.normal(0.0, depth_db / 2.0, n_knots))
+    knots -= knots.mean()
+    return 10.0 ** (np.interp(np.linspace(0, n_knots - 1, n), np.arange(n_knots), knots) / 20.0)
+
+
+def _factory_background(rng, factory, n, sr):
+    """The factory's sound in one clip: a noise bed of slowly varying level, other machines that
+    run or not, and intermittent events (impacts, hiss of air, beeps, an engine passing) that
+    are not anomalies. Unit variance."""
+    t = np.arange(n) / sr
+    bed = _shaped_noise(
+        rng,
+        n,
+        sr,
+        lambda f: (
+            (1.0 / np.maximum(f, 30.0) ** (factory["bed_slope"] / 2.0))
+            * (1.0 + sum(2.0 / (1.0 + ((f - p) / 80.0) ** 2) for p in factory["bed_peaks"]))
+        ),
+    )
+    out = bed * _level_walk(rng, n, sr, 3.0)
+    for hum in factory["hums"]:
+        if rng.random() < 0.5:
+            phase = 2 * np.pi * hum["f0"] * (1.0 + rng.uniform(-0.01, 0.01)) * t
+            coefs = hum["amps"] * np.exp(1j * rng.uniform(0, 2 * np.pi, len(hum["amps"])))
+            wave = _harmonic_sum(coefs, phase)
+            out = out + hum["level"] * rng.uniform(0.5, 1.5) * wave / (np.std(wave) + 1e-12)
+    for _ in range(rng.poisson(factory["event_rate"] * n / sr)):
+        kind = _EVENT_KINDS[rng.integers(len(_EVENT_KINDS))]
+        length = int(
+            sr * {"impact": 0.15, "hiss": 1.0, "beep": 0.3, "engine": 2.0}[kind] * rng.uniform(0.5, 1.5)
+        )
+        length = min(length, n)
+        start = int(rng.integers(0, n - length + 1))
+        te = np.arange(length) / sr
+        if kind == "impact":
+            event = rng.standard_normal(length) * np.exp(-te / rng.uniform(0.01, 0.05))
+        elif kind == "hiss":
+            lo = rng.uniform(0.1, 0.3) * sr
+            event = _shaped_noise(rng, length, sr, lambda f, lo=lo: ((f > lo) & (f < 1.5 * lo)).astype(float))
+            event *= np.sin(np.pi * te / te[-1]) if length > 1 else 1.0
+        elif kind == "beep":
+            event = np.sin(2 * np.pi * rng.uniform(800.0, 3000.0) * te) * (np.sin(2 * np.pi * 2.0 * te) > 0)
+        else:
+            f0 = rng.uniform(25.0, 60.0) * (1.0 + 0.3 * te / te[-1])
+            event = _harmonic_sum(np.ones(6) / np.arange(1, 7), 2 * np.pi * np.cumsum(f0) / sr)
+            event *= np.sin(np.pi * te / te[-1])
+        event /= np.std(event) + 1e-12
+        out[start : start + length] += rng.uniform(0.5, 3.0) * event
+    return out / (np.std(out) + 1e-12)
+
+
+def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
+    """One clip of a unit in the factory: the machine at the clip's speed and load, with the
+    variability of normal operation, anomaly applied to the machine, then the factory's sound
+    at a per-clip SNR and a per-clip microphone gain."""
+    t = np.arange(n) / sr
+    speed, load = float(attributes["spd"]), int(attributes["load"])
+    n_harm = len(unit["amps"])
+    k = np.arange(1, n_harm + 1)
+    # normal operation varies: each clip's own harmonic balance, speed, noise and rhythm
+    amps = unit["amps"] * rng.lognormal(0.0, 0.2, n_harm) * k ** (0.15 * (load - 2))
+    f0 = unit["f0"] * speed * rng.lognormal(0.0, 0.008)
+    wander = _level_walk(rng, n, sr, 0.15)  # a wandering speed (a fraction of a percent)
+    if kind == "drift":
+        wander = wander * (1.0 + rng.choice([-1.0, 1.0]) * 0.06 * severity * t / t[-1])
+    phase = 2 * np.pi * np.cumsum(f0 * wander) / sr
+    gain = np.ones(n_harm)
+    if kind == "missing_harmonic":
+        gain[rng.integers(0, min(4, n_harm))] = 1.0 - 0.95 * severity
+    valid = k * f0 * wander.max() < 0.48 * sr
+    harmonics = _harmonic_sum(amps * gain * valid * np.exp(1j * rng.uniform(0, 2 * np.pi, n_harm)), phase)
+    if kind == "extra_harmonic":
+        j = int(rng.integers(1, 6))
+        line = np.sin((j + rng.uniform(0.3, 0.7)) * phase + rng.uniform(0, 2 * np.pi))
+        harmonics += 1.5 * severity * amps[min(j, n_harm) - 1] * line
+    harmonics /= np.std(harmonics) + 1e-12
+    broadband = _shaped_noise(rng, n, sr, lambda f: _noise_envelope(f, unit))
+    noise_level = unit["noise_level"] * (1.0 + 0.2 * (load - 2)) * rng.lognormal(0.0, 0.15)
+    machine = harmonics + noise_level * broadband
+    if unit["stroke_level"] > 0:
+        rate = unit["stroke_rate"] * speed * rng.uniform(0.9, 1.1)
+        times = np.arange(rng.uniform(0, 1.0 / rate), n / sr, 1.0 / rate)
+        tc = np.arange(int(5 * unit["stroke_decay"] * sr)) / sr
+        stroke = np.sin(2 * np.pi * unit["stroke_freq"] * tc) * np.exp(-tc / unit["stroke_decay"])
+        for start in (times * sr).astype(int):
+            stop = min(n, start + len(stroke))
+            machine[start:stop] += unit["stroke_level"] * rng.uniform(0.7, 1.3) * stroke[: stop - start]
+    rhythm = 1.0 + unit["rhythm_depth"] * np.sin(
+        2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi)
+    )
+    if kind == "modulation":
+        rhythm = rhythm * (1.0 + 0.8 * severity * np.sin(2 * np.pi * rng.uniform(4.0, 12.0) * t))
+    machine = machine * rhythm
+    machine /= np.std(machine) + 1e-12
+    if kind == "clicks":
+        click_len = int(0.006 * sr)
+        tc = np.arange(click_len) / sr
+        click = np.sin(2 * np.pi * rng.uniform(0.09, 0.37) * sr * tc) * np.exp(-tc / 0.0012)
+        for start in rng.integers(0, n - click_len, max(1, int(rng.uniform(2.0, 6.0) * n / sr))):
+            machine[start : start + click_len] += 6.0 * severity * rng.uniform(0.5, 1.0) * click
+    elif kind == "friction":
+        lo = rng.uniform(0.16, 0.28) * sr
+        band = _shaped_noise(rng, n, sr, lambda f: ((f > lo) & (f < lo * 1.6)).astype(float))
+        gate = np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * t + rng.uniform(0, 2 * np.pi)) > -0.2
+        machine += 0.25 * severity * band * gate
+    snr_db = rng.uniform(*_SNR_DB)
+    signal = machine + 10.0 ** (-snr_db / 20.0) * _factory_background(rng, factory, n, sr)
+    # the level of real clips spreads little (0.14-0.19 dB within a section: benchmarks/realism.py)
+    signal *= _TARGET_RMS * 10.0 ** (rng.uniform(-0.3, 0.3) / 20.0) / (np.std(signal) + 1e-12)
+    return np.clip(signal, -1.0, 1.0).astype(np.float32)
+
+
+def _factory_attributes(rng, unit, domain):
+    """The clip's operating condition: a source speed (or the target domain's), and a load."""
+    speed = unit["target_speed"] if domain == "target" else _SOURCE_SPEEDS[rng.integers(len(_SOURCE_SPEEDS))]
+    return {"spd": f"{speed:.2f}", "load": str(_LOADS[rng.integers(len(_LOADS))])}
+
+
 def make_machine_sounds(
     n_sections=3,
     n_normal=20,
@@ -175,6 +354,7 @@ def make_machine_sounds(
     duration=10.0,
     anomaly_kinds=ANOMALY_KINDS,
     severity=0.3,
+    realism="clean",
     random_state=None,
 ):
     """Generate machine-like sounds with sections, a domain shift and anomalies.
@@ -187,6 +367,20 @@ def make_machine_sounds(
     Anomalies are impulsive clicks, an extra (inharmonic) line, a missing
     harmonic, a drift of the rotation speed, amplitude modulation, or
     friction noise, each scaled by ``severity``.
+
+    ``realism="factory"`` records the machine as MIMII and DCASE record theirs: each section
+    is a separate physical unit (its own rotation speed, harmonic profile, resonances, bearing
+    noise, rhythm and mechanical strokes); every clip has its own operating condition, the
+    attributes ``spd`` (one of 0.94 / 1.00 / 1.06 in the source domain, a speed 12-20 % away
+    in the target domain) and ``load`` (1-3: harmonic balance and noise), plus the variability
+    of normal operation (harmonic balance, speed, noise level, rhythm); and the machine is
+    mixed with the factory's sound, shared by all units, at a per-clip SNR between -6 and
+    6 dB: a noise bed of slowly varying level, other machines that run or not, and
+    intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
+    passing), then scaled to a level within +-0.3 dB (real clips of a section spread 0.1-0.2 dB
+    in level). The anomalies are the same
+    kinds at the same ``severity``, applied to the machine before the mixing.
+    ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
     ``random_state`` alone; the clips also depend on ``split``, so the
@@ -220,6 +414,10 @@ def make_machine_sounds(
         reaches an official score near 0.8 (some kinds, such as clicks and
         modulation, stay hard for it); near 1 most anomalies are obvious;
         near 0.1 they are hard to hear.
+    realism : {"clean", "factory"}, default="clean"
+        ``"clean"``: one unit per machine, sections a few percent apart in speed, a quiet
+        steady background (the data set of the examples and tests so far); ``"factory"``:
+        separate units in a factory, per-clip attributes and SNR (above).
     random_state : int, RandomState instance or None, default=None
         Seeds the machine and the clips.
 
@@ -252,6 +450,8 @@ def make_machine_sounds(
         raise ValueError(f"duration must give at least 256 samples, got {duration!r} s at {sr} Hz.")
     if not 0.0 < severity <= 1.0:
         raise ValueError(f"severity must be in (0, 1], got {severity!r}.")
+    if realism not in ("clean", "factory"):
+        raise ValueError(f"realism must be 'clean' or 'factory', got {realism!r}.")
     anomaly_kinds = tuple(anomaly_kinds)
     unknown = set(anomaly_kinds) - set(ANOMALY_KINDS)
     if not anomaly_kinds or unknown:
@@ -268,7 +468,7 @@ def make_machine_sounds(
         raise ValueError("n_normal and n_anomalous ask for no clip at all.")
 
     rng = check_random_state(random_state)
-    machine = _design_machine(rng, n_sections, sr)
+    machine = (_design_machine if realism == "clean" else _design_factory)(rng, n_sections, sr)
     if isinstance(random_state, Integral):
         clip_rng = np.random.default_rng([int(random_state), _SPLIT_CODES[split]])
     else:
@@ -277,24 +477,34 @@ def make_machine_sounds(
     n = int(round(duration * sr))
     waves, rows = [], []
     index = 0
-    for s, sec in enumerate(machine["sections"]):
+    units = machine["sections"] if realism == "clean" else machine["units"]
+    for s, sec in enumerate(units):
         for domain in domains:
             kinds = [""] * normal_counts[domain] + list(
                 clip_rng.choice(anomaly_kinds, anomalous_counts[domain])
             )
             for kind in kinds:
-                waves.append(_synthesize(clip_rng, machine, sec, domain, kind or None, severity, sr, n))
-                speed = sec["target_speed"] if domain == "target" else 1.0
+                if realism == "clean":
+                    speed = sec["target_speed"] if domain == "target" else 1.0
+                    attributes = {"spd": f"{speed:.2f}"}
+                    wave = _synthesize(clip_rng, machine, sec, domain, kind or None, severity, sr, n)
+                else:
+                    attributes = _factory_attributes(clip_rng, sec, domain)
+                    wave = _synthesize_factory(
+                        clip_rng, sec, machine["factory"], attributes, kind or None, severity, sr, n
+                    )
+                waves.append(wave)
                 label = "anomaly" if kind else "normal"
                 section = f"section_{s:02d}"
+                pairs = "".join(f"_{key}_{value}" for key, value in attributes.items())
                 rows.append(
                     {
                         "section": section,
                         "domain": domain,
                         "anomaly": int(bool(kind)),
                         "kind": kind,
-                        "attributes": {"spd": f"{speed:.2f}"},
-                        "filename": f"{section}_{domain}_{split}_{label}_{index:04d}_spd_{speed:.2f}.wav",
+                        "attributes": attributes,
+                        "filename": f"{section}_{domain}_{split}_{label}_{index:04d}{pairs}.wav",
                     }
                 )
                 index += 1
@@ -312,3 +522,74 @@ def make_machine_sounds(
         anomaly_kind=np.array([r["kind"] for r in rows], dtype=object),
         sr=sr,
     )
+
+
+def save_machine_sounds(data, root, machine="synthetic", *, overwrite=False):
+    """Write generated clips in the DCASE 2023/2024 folder layout, with the attribute CSV files.
+
+    ``root/<machine>/train/`` and ``root/<machine>/test/`` hold one 16-bit WAV file per clip,
+    named as ``data.filenames`` (DCASE's ``section_XX_<domain>_<split>_<label>_<index>_<key>_<value>...``
+    scheme), and ``root/<machine>/attributes_XX.csv`` lists each section's files with their
+    attributes (``file_name,d1p,d1v,d2p,d2v,...``), as DCASE 2023-2024 ship them.
+    :func:`load_dcase` and the command line read the result like a downloaded machine type.
+
+    Parameters
+    ----------
+    data : Bunch or sequence of Bunch
+        What :func:`make_machine_sounds` returns (a training and a test part, say).
+    root : str or path-like
+        The data root to write into (created if needed).
+    machine : str, default="synthetic"
+        The machine type: the folder name under ``root``.
+    overwrite : bool, default=False
+        Replace files that exist; otherwise an existing file is an error.
+
+    Returns
+    -------
+    machine_dir : Path
+        ``root/<machine>``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_asd.datasets import load_dcase, make_machine_sounds, save_machine_sounds
+    >>> kw = dict(n_sections=1, duration=0.5, realism="factory", random_state=0)
+    >>> train = make_machine_sounds(n_normal=2, split="train", **kw)
+    >>> test = make_machine_sounds(n_normal=1, n_anomalous=1, **kw)
+    >>> root = tempfile.mkdtemp()
+    >>> folder = save_machine_sounds([train, test], root)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['attributes_00.csv', 'test', 'train']
+    >>> back = load_dcase(root, "synthetic", "test")
+    >>> len(back.X), int(back.anomaly.sum()), sorted(back.attributes[0])
+    (4, 2, ['load', 'spd'])
+    """
+    import csv
+    from pathlib import Path
+
+    import soundfile as sf
+
+    parts = [data] if isinstance(data, Bunch) else list(data)
+    machine_dir = Path(root) / machine
+    rows = {}
+    for part in parts:
+        for x, name, split, section, attributes in zip(
+            part.X, part.filenames, part.split, part.section, part.attributes, strict=True
+        ):
+            folder = machine_dir / str(split)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / str(name)
+            if path.exists() and not overwrite:
+                raise FileExistsError(f"{path} exists: pass overwrite=True to replace it.")
+            sf.write(path, np.asarray(x), int(part.sr), subtype="PCM_16")
+            pairs = [item for kv in attributes.items() for item in kv]
+            rows.setdefault(str(section), []).append([f"{machine}/{split}/{name}", *pairs])
+    for section, lines in rows.items():
+        number = section.rsplit("_", 1)[-1]
+        width = max(len(line) for line in lines) - 1
+        header = ["file_name"] + [f"d{i // 2 + 1}{'pv'[i % 2]}" for i in range(width)]
+        with open(machine_dir / f"attributes_{number}.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(line + [""] * (width + 1 - len(line)) for line in lines)
+    return machine_dir

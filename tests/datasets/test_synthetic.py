@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -117,3 +119,129 @@ def test_harmonic_sum_equals_direct_sum():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_machine_sounds(**{"random_state": 0, **SMALL, **kwargs})
+
+
+# ------------------------------------------------------------------ realism="factory"
+
+FACTORY = dict(realism="factory", duration=1.0, random_state=0)
+
+
+def test_factory_clips_carry_per_clip_attributes_with_the_target_a_speed_shift():
+    data = make_machine_sounds(n_sections=2, n_normal={"source": 30, "target": 3}, split="train", **FACTORY)
+    for name, attrs, dom in zip(data.filenames, data.attributes, data.domain):
+        record = parse_filename(name)
+        assert record["attributes"] == attrs and set(attrs) == {"spd", "load"}
+        assert name.endswith(f"_spd_{attrs['spd']}_load_{attrs['load']}.wav")
+        assert attrs["load"] in ("1", "2", "3")
+        if dom == "source":
+            assert attrs["spd"] in ("0.94", "1.00", "1.06")
+    source = data.domain == "source"
+    # each clip draws its own condition: several speeds and loads within a section's source clips
+    assert len({a["spd"] for a in data.attributes[source]}) == 3
+    assert len({a["load"] for a in data.attributes[source]}) == 3
+    for s in ("section_00", "section_01"):
+        target = {float(a["spd"]) for a in data.attributes[(data.section == s) & ~source]}
+        assert len(target) == 1 and 0.12 <= abs(target.pop() - 1.0) <= 0.2
+
+
+def separation(data):
+    """Mean over clips of (nearest clip of another section) / (nearest other clip of its own)."""
+    F = make_pipeline(LogMel(sr=16000, n_mels=64), Pool("mean+std")).fit_transform(data.X)
+    F = (F - F.mean(axis=0)) / (F.std(axis=0) + 1e-12)
+    D = np.linalg.norm(F[:, None] - F[None], axis=2)
+    np.fill_diagonal(D, np.inf)
+    same = data.section[:, None] == data.section[None, :]
+    return float(np.mean(np.where(~same, D, np.inf).min(axis=1) / np.where(same, D, np.inf).min(axis=1)))
+
+
+def test_factory_units_are_separate_machines_and_clips_vary():
+    from sklearn_asd.datasets._synthetic import _design_factory
+
+    units = _design_factory(np.random.RandomState(0), 4, 16000)["units"]
+    f0 = sorted(u["f0"] for u in units)
+    # not one unit a few percent apart: speeds, harmonic counts and resonances of their own
+    assert f0[-1] / f0[0] > 1.3
+    assert len({tuple(np.round(u["res_freqs"])) for u in units}) == 4
+    # clips of a section spread as far as the sections lie apart (benchmarks/realism.py's "ID
+    # separation": about 1.5 on real slider IDs; the clean machine's sections stand far apart)
+    kw = dict(n_sections=2, n_normal=12, n_anomalous=0, domains=("source",), duration=2.0, random_state=0)
+    ratio = {
+        realism: separation(make_machine_sounds(realism=realism, **kw)) for realism in ("clean", "factory")
+    }
+    assert ratio["factory"] < 2.0 < ratio["clean"], ratio
+    data = make_machine_sounds(n_sections=1, n_normal=6, n_anomalous=0, domains=("source",), **FACTORY)
+    # a level within +-0.3 dB per clip, as real clips
+    level = 10 * np.log10(np.mean(data.X.astype(float) ** 2, axis=1))
+    assert np.ptp(level) < 0.7
+    np.testing.assert_array_equal(
+        make_machine_sounds(n_sections=1, n_normal=6, n_anomalous=0, domains=("source",), **FACTORY).X, data.X
+    )
+
+
+def test_factory_background_is_shared_non_stationary_and_mixed_at_a_clip_snr():
+    from sklearn_asd.datasets._synthetic import _design_factory, _factory_background
+
+    rng = np.random.default_rng(0)
+    factory = _design_factory(np.random.RandomState(0), 2, 16000)["factory"]
+    bg = _factory_background(rng, factory, 160000, 16000)
+    assert bg.std() == pytest.approx(1.0, rel=1e-6)
+    frames = bg.reshape(-1, 1600)
+    level_db = 10 * np.log10((frames**2).mean(axis=1))
+    assert level_db.std() > 0.5  # the level comes and goes (events, a wandering bed)
+    with pytest.raises(ValueError, match="realism must be 'clean' or 'factory'"):
+        make_machine_sounds(realism="real", **SMALL)
+
+
+@pytest.mark.parametrize("kind", ANOMALY_KINDS)
+def test_factory_anomaly_kinds_change_the_clip(kind):
+    kw = dict(n_sections=1, domains=("source",), anomaly_kinds=[kind], severity=1.0, **FACTORY)
+    data = make_machine_sounds(n_normal=1, n_anomalous=1, **kw)
+    assert list(data.anomaly_kind) == ["", kind] and np.all(np.isfinite(data.X))
+
+
+def test_save_machine_sounds_round_trips_through_load_dcase(tmp_path):
+    from sklearn_asd.datasets import load_dcase, save_machine_sounds
+
+    kw = dict(n_sections=2, **FACTORY)
+    train = make_machine_sounds(n_normal={"source": 3, "target": 1}, split="train", **kw)
+    test = make_machine_sounds(n_normal=1, n_anomalous=1, **kw)
+    folder = save_machine_sounds([train, test], tmp_path, machine="pump")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "attributes_00.csv",
+        "attributes_01.csv",
+        "test",
+        "train",
+    ]
+    header, first = (folder / "attributes_00.csv").read_text().splitlines()[:2]
+    assert header == "file_name,d1p,d1v,d2p,d2v" and first.startswith(
+        "pump/train/section_00_source_train_normal_"
+    )
+    for part, split in ((train, "train"), (test, "test")):
+        back = load_dcase(tmp_path, "pump", split)
+        order = np.argsort(part.filenames)
+        assert [Path(f).name for f in back.filenames] == list(part.filenames[order])
+        np.testing.assert_allclose(back.X, part.X[order], atol=1.0 / 32768)
+        for field in ("section", "domain", "anomaly", "attributes"):
+            assert list(back[field]) == list(part[field][order]), field
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        save_machine_sounds(train, tmp_path, machine="pump")
+    save_machine_sounds(train, tmp_path, machine="pump", overwrite=True)
+
+
+@pytest.mark.slow
+def test_a_saved_set_runs_through_the_command_line(tmp_path, capsys):
+    from sklearn_asd.cli import main
+    from sklearn_asd.datasets import save_machine_sounds
+
+    kw = dict(n_sections=1, **FACTORY)
+    train = make_machine_sounds(n_normal={"source": 8, "target": 2}, split="train", **kw)
+    test = make_machine_sounds(n_normal=2, n_anomalous=2, **kw)
+    save_machine_sounds([train, test], tmp_path / "data")
+    data, model, scores = str(tmp_path / "data"), str(tmp_path / "m.asd"), tmp_path / "scores"
+    fit = ["fit", "--data", data, "--machine", "synthetic", "--recipe", "dcase_autoencoder", "--fast"]
+    assert main([*fit, "--out", model]) == 0
+    assert main(["score", model, "--data", data, "--machine", "synthetic", "--out", str(scores)]) == 0
+    lines = (scores / "anomaly_score_synthetic_section_00_test.csv").read_text().splitlines()
+    assert len(lines) == len(test.X)
+    assert main(["evaluate", "--data", data, "--machine", "synthetic", "--scores", str(scores)]) == 0
+    assert "section_00" in capsys.readouterr().out
