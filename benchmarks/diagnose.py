@@ -177,7 +177,7 @@ def ensembles(seeds):
                     print(f"seed {seed} {' + '.join(combo)} ({how}): mean {mean:.3f} {fmt(aucs)}", flush=True)
 
 
-def backends(seeds, recipes=("hai2024_dual_branch", "fujimura2025_multires")):
+def backends(seeds, recipes=("hai2024_dual_branch", "wilkinghoff2024_featex", "fujimura2025_multires")):
     """The valve split's target domain: each recipe's embeddings of the same fit scored by its own
     back-end, a cosine 1-NN, the 1-NN per domain (the minimum over source and target references)
     without and with SMOTE on the target references (ASDKit's ``Knn``, ratio 0.2, 2 neighbours),

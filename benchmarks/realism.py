@@ -15,6 +15,10 @@ one domain; a seed not looked at while designing the generator). Per clip, on th
   statistics, Martin 2001: the stationary floor), mean over 64 bands, in dB;
 - level spread (dB): the standard deviation of the clips' RMS level in dB within a section,
   mean over sections (the microphone gain and operating condition of each clip);
+- anomaly effect: per section, the mean over the pooled log-mel features (mean and std over
+  time, 64 bands) of |mean of the anomalous clips - mean of the normal clips| / std of the normal
+  clips, mean over sections: how far anomalies stand out of normal variability, no model involved
+  (test sets: the slider's, the valve split's source clips; 30 normal + 30 anomalous per section);
 - ID separation: on the pooled log-mel (mean and std over time, each feature standardized), the
   mean over clips of (distance to the nearest clip of another section) / (distance to the nearest
   other clip of its own section): near 1, the sections overlap as much as a section's clips
@@ -70,7 +74,26 @@ def id_separation(X, section):
     return float(np.mean(near_other / near_same))
 
 
-def measure(X, section):
+def pooled_db(X, sr=16000):
+    feats = []
+    for x in X:
+        m = librosa.power_to_db(
+            librosa.feature.melspectrogram(y=x, sr=sr, n_fft=1024, hop_length=512, n_mels=64)
+        )
+        feats.append(np.r_[m.mean(axis=1), m.std(axis=1)])
+    return np.asarray(feats)
+
+
+def anomaly_effect(X, anomaly, section):
+    F, anomaly, section = pooled_db(X), np.asarray(anomaly), np.asarray(section)
+    effects = []
+    for s in np.unique(section):
+        normal, bad = F[(section == s) & (anomaly == 0)], F[(section == s) & (anomaly == 1)]
+        effects.append(np.mean(np.abs(bad.mean(axis=0) - normal.mean(axis=0)) / (normal.std(axis=0) + 1e-9)))
+    return float(np.mean(effects))
+
+
+def measure(X, section, test=None):
     props = np.array([clip_properties(x) for x in X])
     section = np.asarray(section)
     spread = np.mean([props[section == s, 3].std() for s in np.unique(section)])
@@ -80,13 +103,20 @@ def measure(X, section):
         "SNR est. dB": float(np.median(props[:, 2])),
         "level spread dB": float(spread),
         "ID separation": id_separation(X, section),
+        "anomaly effect": float("nan") if test is None else anomaly_effect(*test),
     }
 
 
-def valve_normals(root):
-    rows = [r for r in csv.DictReader(open(root / "split.csv")) if r["label"] == "normal"]
+def valve_clips(root):
+    """The valve split's source-domain clips and all anomalies: (X, section, anomaly)."""
+    rows = [
+        r
+        for r in csv.DictReader(open(root / "split.csv"))
+        if r["domain"] == "source" or r["label"] != "normal"
+    ]
     X, _ = read_audio([str(root / r["file"]) for r in rows], sr=16000, progress=False)
-    return X, np.array([r["section"] for r in rows])
+    anomaly = np.array([r["label"] != "normal" for r in rows], dtype=int)
+    return X, np.array([r["section"] for r in rows]), anomaly
 
 
 def main(argv=None):
@@ -96,21 +126,23 @@ def main(argv=None):
     sets = {}
     if (DATA / "dcase2020_slider").is_dir():
         slider = load_dcase(DATA / "dcase2020_slider", "slider", "train", n_jobs=2)
-        sets["real: DCASE 2020 slider, 4 IDs"] = (slider.X, slider.section)
-        sets["real: DCASE 2023 valve, normals"] = valve_normals(DATA / "dcase2023_valve")
-    for realism in ("clean", "factory"):
-        data = make_machine_sounds(
-            n_sections=4,
-            n_normal=60,
-            split="train",
-            domains=("source",),
-            realism=realism,
-            random_state=args.seed,
+        test = load_dcase(DATA / "dcase2020_slider", "slider", "test", n_jobs=2)
+        sets["real: DCASE 2020 slider, 4 IDs"] = (
+            slider.X,
+            slider.section,
+            (test.X, test.anomaly, test.section),
         )
-        sets[f"synthetic, realism={realism!r}"] = (data.X, data.section)
+        X, section, anomaly = valve_clips(DATA / "dcase2023_valve")
+        normal = anomaly == 0
+        sets["real: DCASE 2023 valve"] = (X[normal], section[normal], (X, anomaly, section))
+    for realism in ("clean", "factory"):
+        kw = dict(n_sections=4, domains=("source",), realism=realism, random_state=args.seed)
+        data = make_machine_sounds(n_normal=60, split="train", **kw)
+        test = make_machine_sounds(n_normal=30, n_anomalous=30, split="test", **kw)
+        sets[f"synthetic, realism={realism!r}"] = (data.X, data.section, (test.X, test.anomaly, test.section))
     header = None
-    for name, (X, section) in sets.items():
-        row = measure(X, section)
+    for name, (X, section, test) in sets.items():
+        row = measure(X, section, test)
         if header is None:
             header = f"{'set':36s}" + "".join(f"{k:>17s}" for k in row)
             print(header)

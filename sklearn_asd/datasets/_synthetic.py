@@ -168,8 +168,14 @@ def _synthesize(rng, machine, sec, domain, kind, severity, sr, n):
 
 _SOURCE_SPEEDS = (0.94, 1.0, 1.06)
 _LOADS = (1, 2, 3)
-_SNR_DB = (-6.0, 6.0)
+_SNR_DB = (-6.0, 0.0, 6.0)  # MIMII's three mixing levels: one per machine
+_SNR_SPREAD_DB = 1.0  # the clip's own SNR, around its machine's
 _EVENT_KINDS = ("impact", "hiss", "beep", "engine")
+# the factory's anomalies at a severity: ten times the clean machine's strengths, for they must
+# stand out of a unit's normal variability and of the factory's noise (calibrated on one seed
+# at MIMII's -6 dB by benchmarks/realism.py's model-free anomaly effect, before any model ran)
+_FACTORY_STRENGTH = 10.0
+_EVENT_LEVEL = 1.0
 
 
 def _design_factory(rng, n_sections, sr):
@@ -218,6 +224,7 @@ def _design_factory(rng, n_sections, sr):
             for f in hum_f0
         ],
         "event_rate": rng.uniform(0.2, 0.6),  # events per second
+        "snr_db": float(rng.choice(_SNR_DB)),
     }
     return {"units": units, "factory": factory}
 
@@ -272,16 +279,22 @@ def _factory_background(rng, factory, n, sr):
             event = _harmonic_sum(np.ones(6) / np.arange(1, 7), 2 * np.pi * np.cumsum(f0) / sr)
             event *= np.sin(np.pi * te / te[-1])
         event /= np.std(event) + 1e-12
-        out[start : start + length] += rng.uniform(0.5, 3.0) * event
+        out[start : start + length] += _EVENT_LEVEL * rng.uniform(0.5, 1.5) * event
     return out / (np.std(out) + 1e-12)
 
 
 def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
     """One clip of a unit in the factory: the machine at the clip's speed and load, with the
-    variability of normal operation, anomaly applied to the machine, then the factory's sound
-    at a per-clip SNR and a per-clip microphone gain."""
+    variability of normal operation and the anomaly, then the factory's sound at the clip's SNR.
+
+    Levels are those of the **normal** machine: the machine is scaled by its normal RMS and
+    the clip by the normal mix's expected RMS, so that an anomaly that adds (or removes) sound
+    changes the clip's level, as a rattling machine is louder (the real slider's anomalous clips
+    of id_00 are 2.3 dB louder than its normal clips, which spread 0.1 dB).
+    """
     t = np.arange(n) / sr
     speed, load = float(attributes["spd"]), int(attributes["load"])
+    severity = _FACTORY_STRENGTH * severity
     n_harm = len(unit["amps"])
     k = np.arange(1, n_harm + 1)
     # normal operation varies: each clip's own harmonic balance, speed, noise and rhythm
@@ -293,17 +306,22 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
     phase = 2 * np.pi * np.cumsum(f0 * wander) / sr
     gain = np.ones(n_harm)
     if kind == "missing_harmonic":
-        gain[rng.integers(0, min(4, n_harm))] = 1.0 - 0.95 * severity
+        # one of the first harmonics fades (up to 95 %); past severity 1, more of them
+        lost = rng.permutation(min(6, n_harm))[: max(1, int(np.ceil(severity)))]
+        gain[lost] = 1.0 - 0.95 * min(1.0, severity)
     valid = k * f0 * wander.max() < 0.48 * sr
-    harmonics = _harmonic_sum(amps * gain * valid * np.exp(1j * rng.uniform(0, 2 * np.pi, n_harm)), phase)
+    coefs = amps * valid * np.exp(1j * rng.uniform(0, 2 * np.pi, n_harm))
+    # a sum of sines at distinct frequencies: its RMS is that of its coefficients
+    unit_rms = np.sqrt(0.5 * np.sum(np.abs(coefs) ** 2)) + 1e-12
+    normal = _harmonic_sum(coefs, phase) / unit_rms
+    harmonics = _harmonic_sum(coefs * gain, phase) / unit_rms if kind == "missing_harmonic" else normal
     if kind == "extra_harmonic":
-        j = int(rng.integers(1, 6))
+        j = min(int(rng.integers(1, 6)), n_harm)
         line = np.sin((j + rng.uniform(0.3, 0.7)) * phase + rng.uniform(0, 2 * np.pi))
-        harmonics += 1.5 * severity * amps[min(j, n_harm) - 1] * line
-    harmonics /= np.std(harmonics) + 1e-12
+        harmonics = harmonics + 1.5 * severity * np.abs(coefs[j - 1]) / unit_rms * line
     broadband = _shaped_noise(rng, n, sr, lambda f: _noise_envelope(f, unit))
     noise_level = unit["noise_level"] * (1.0 + 0.2 * (load - 2)) * rng.lognormal(0.0, 0.15)
-    machine = harmonics + noise_level * broadband
+    other = noise_level * broadband
     if unit["stroke_level"] > 0:
         rate = unit["stroke_rate"] * speed * rng.uniform(0.9, 1.1)
         times = np.arange(rng.uniform(0, 1.0 / rate), n / sr, 1.0 / rate)
@@ -311,14 +329,15 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
         stroke = np.sin(2 * np.pi * unit["stroke_freq"] * tc) * np.exp(-tc / unit["stroke_decay"])
         for start in (times * sr).astype(int):
             stop = min(n, start + len(stroke))
-            machine[start:stop] += unit["stroke_level"] * rng.uniform(0.7, 1.3) * stroke[: stop - start]
+            other[start:stop] += unit["stroke_level"] * rng.uniform(0.7, 1.3) * stroke[: stop - start]
     rhythm = 1.0 + unit["rhythm_depth"] * np.sin(
         2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi)
     )
+    normal_rms = np.sqrt(np.mean(((normal + other) * rhythm) ** 2)) + 1e-12  # the normal machine's
     if kind == "modulation":
-        rhythm = rhythm * (1.0 + 0.8 * severity * np.sin(2 * np.pi * rng.uniform(4.0, 12.0) * t))
-    machine = machine * rhythm
-    machine /= np.std(machine) + 1e-12
+        depth = 0.8 * min(1.0, severity)
+        rhythm = rhythm * (1.0 + depth * np.sin(2 * np.pi * rng.uniform(4.0, 12.0) * t))
+    machine = (harmonics + other) * rhythm / normal_rms
     if kind == "clicks":
         click_len = int(0.006 * sr)
         tc = np.arange(click_len) / sr
@@ -330,11 +349,13 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
         band = _shaped_noise(rng, n, sr, lambda f: ((f > lo) & (f < lo * 1.6)).astype(float))
         gate = np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * t + rng.uniform(0, 2 * np.pi)) > -0.2
         machine += 0.25 * severity * band * gate
-    snr_db = rng.uniform(*_SNR_DB)
-    signal = machine + 10.0 ** (-snr_db / 20.0) * _factory_background(rng, factory, n, sr)
-    # the level of real clips spreads little (0.14-0.19 dB within a section: benchmarks/realism.py)
-    signal *= _TARGET_RMS * 10.0 ** (rng.uniform(-0.3, 0.3) / 20.0) / (np.std(signal) + 1e-12)
-    return np.clip(signal, -1.0, 1.0).astype(np.float32)
+    snr_db = factory["snr_db"] + rng.uniform(-_SNR_SPREAD_DB, _SNR_SPREAD_DB)
+    noise_gain = 10.0 ** (-snr_db / 20.0)
+    signal = machine + noise_gain * _factory_background(rng, factory, n, sr)
+    # the normal clip's level: the mix of a unit-RMS machine and its background, within
+    # +-0.3 dB (real clips of a section spread 0.1-0.2 dB: benchmarks/realism.py)
+    level = _TARGET_RMS * 10.0 ** (rng.uniform(-0.3, 0.3) / 20.0) / np.sqrt(1.0 + noise_gain**2)
+    return np.clip(signal * level, -1.0, 1.0).astype(np.float32)
 
 
 def _factory_attributes(rng, unit, domain):
@@ -374,12 +395,14 @@ def make_machine_sounds(
     attributes ``spd`` (one of 0.94 / 1.00 / 1.06 in the source domain, a speed 12-20 % away
     in the target domain) and ``load`` (1-3: harmonic balance and noise), plus the variability
     of normal operation (harmonic balance, speed, noise level, rhythm); and the machine is
-    mixed with the factory's sound, shared by all units, at a per-clip SNR between -6 and
-    6 dB: a noise bed of slowly varying level, other machines that run or not, and
-    intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
-    passing), then scaled to a level within +-0.3 dB (real clips of a section spread 0.1-0.2 dB
-    in level). The anomalies are the same
-    kinds at the same ``severity``, applied to the machine before the mixing.
+    mixed with the factory's sound, shared by all units, at the machine's SNR (one of MIMII's
+    -6, 0 and 6 dB, drawn with the machine) +-1 dB per clip: a noise bed of slowly varying
+    level, other machines that run or not, and intermittent events that are not anomalies
+    (impacts, hiss of air, beeps, an engine passing). Levels are those of the normal machine
+    (within +-0.3 dB per clip: real clips of a section spread 0.1-0.2 dB), so an anomaly that
+    adds sound makes the clip louder, as on real machines. The anomalies are the same kinds,
+    applied to the machine before the mixing, ten times as strong at the same ``severity``
+    (they must stand out of a unit's normal variability and of the factory's noise).
     ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
