@@ -150,9 +150,9 @@ class FeatEx(nn.Module):
     (:class:`SubClusterAdaCos` over the ``n_classes``, centres fixed unless ``trainable``), a
     second sub-cluster AdaCos head (trainable centres) learns ``(n_branches + 1) * n_classes``
     classes: in training, each row of a batch has its branch parts exchanged with probability
-    ``prob`` (part ``b`` taken from a random other row, part 0 kept); an untouched row's target
-    is its class in block 0, an exchanged row's the classes its parts came from, block ``b + 1``
-    for part ``b``, each with weight ``1 / n_branches``. The network must then tell whether the
+    ``prob`` (part ``b`` taken from the row a random permutation of the batch puts there, part 0
+    kept); an untouched row's target is its class in block 0, an exchanged row's the classes its
+    parts came from, block ``b + 1`` for part ``b``, each with weight ``1 / n_branches``. The network must then tell whether the
     parts of an embedding belong together, a self-supervised task on top of the classes
     (:meth:`auxiliary_loss`, added to the main loss by the embedder's training step). At
     inference only the main head is used.
