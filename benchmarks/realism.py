@@ -51,30 +51,8 @@ def clip_properties(x, sr=16000):
     return flatness, float(frame_db.std()), snr, level
 
 
-def pooled_logmel(X, sr=16000):
-    feats = []
-    for x in X:
-        m = librosa.power_to_db(
-            librosa.feature.melspectrogram(y=x, sr=sr, n_fft=1024, hop_length=512, n_mels=64)
-        )
-        feats.append(np.r_[m.mean(axis=1), m.std(axis=1)])
-    F = np.asarray(feats)
-    return (F - F.mean(axis=0)) / (F.std(axis=0) + 1e-12)
-
-
-def id_separation(X, section):
-    section = np.asarray(section)
-    if len(np.unique(section)) < 2:
-        return float("nan")
-    D = cdist(*(pooled_logmel(X),) * 2)
-    np.fill_diagonal(D, np.inf)
-    same = section[:, None] == section[None, :]
-    near_same = np.where(same, D, np.inf).min(axis=1)
-    near_other = np.where(~same, D, np.inf).min(axis=1)
-    return float(np.mean(near_other / near_same))
-
-
 def pooled_db(X, sr=16000):
+    """Mean and std over time of each clip's 64-band log-mel (dB)."""
     feats = []
     for x in X:
         m = librosa.power_to_db(
@@ -82,6 +60,20 @@ def pooled_db(X, sr=16000):
         )
         feats.append(np.r_[m.mean(axis=1), m.std(axis=1)])
     return np.asarray(feats)
+
+
+def id_separation(X, section):
+    section = np.asarray(section)
+    if len(np.unique(section)) < 2:
+        return float("nan")
+    F = pooled_db(X)
+    F = (F - F.mean(axis=0)) / (F.std(axis=0) + 1e-12)
+    D = cdist(F, F)
+    np.fill_diagonal(D, np.inf)
+    same = section[:, None] == section[None, :]
+    near_same = np.where(same, D, np.inf).min(axis=1)
+    near_other = np.where(~same, D, np.inf).min(axis=1)
+    return float(np.mean(near_other / near_same))
 
 
 def anomaly_effect(X, anomaly, section):

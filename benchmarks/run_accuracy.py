@@ -347,15 +347,18 @@ def compare_real(seed, train_seed):
     return rho
 
 
+COLUMNS = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
+"""The figures of every printed row (and of the seed summaries), in order."""
+
+
 def print_row(data_name, name, row):
     kinds = " ".join(
         f"{k if k.endswith(' AUC') else k[:6]}={v:.2f}"
         for k, v in {**row["per section"], **row["kinds"]}.items()
     )
-    columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
     print(
         f"{data_name:32s}{name:24s}"
-        + "".join(f"{row[c]:9.3f}" for c in columns)
+        + "".join(f"{row[c]:9.3f}" for c in COLUMNS)
         + f"{row['fit s']:8.1f}{row['score s']:8.1f}  {kinds}",
         flush=True,
     )
@@ -439,10 +442,9 @@ def main(argv=None):
             yield "first-shot valve (1 class)", first_shot
             yield "DCASE 2020 slider (4 IDs)", slider
 
-    columns = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
     header = (
         f"{'data':32s}{'model':24s}"
-        + "".join(f"{c:>9s}" for c in columns)
+        + "".join(f"{c:>9s}" for c in COLUMNS)
         + f"{'fit s':>8s}{'score s':>8s}  per-kind AUC"
     )
     print(header)
@@ -471,22 +473,11 @@ def main(argv=None):
                     real_rows.setdefault(data_name, []).append(row)
                 else:
                     synthetic_rows.append(row)
-                kinds = " ".join(
-                    f"{k if k.endswith(' AUC') else k[:6]}={v:.2f}"
-                    for k, v in {**row["per section"], **row["kinds"]}.items()
-                )
                 label = f"{data_name} s{seed}" if real and len(args.train_seeds) > 1 else data_name
-                print(
-                    f"{label:32s}{name:24s}"
-                    + "".join(f"{row[c]:9.3f}" for c in columns)
-                    + f"{row['fit s']:8.1f}{row['score s']:8.1f}  {kinds}",
-                    flush=True,
-                )
-                for line in row["below chance"]:
-                    print(f"{'':32s}  below chance: {line}", flush=True)
+                print_row(label, name, row)
     if len(args.seeds) > 1 and synthetic_rows:
         print(f"\nsynthetic machines, mean (sd) over {len(args.seeds)} seeds")
-        for name, stats in seed_summary(synthetic_rows, columns).items():
+        for name, stats in seed_summary(synthetic_rows, COLUMNS).items():
             print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
     if len(args.train_seeds) > 1:
         for data_name, rows in real_rows.items():
@@ -494,8 +485,8 @@ def main(argv=None):
             sections = sorted({s for row in rows for s in row["per section"]})
             for row in rows:  # per-ID AUCs become columns of the summary
                 row.update({s: row["per section"].get(s, float("nan")) for s in sections})
-            summary = seed_summary(rows, (*columns, "fit s", "score s", *sections))
-            print(f"{'model':24s}" + "".join(f"{c:>17s}" for c in (*columns, "fit s", "score s", *sections)))
+            summary = seed_summary(rows, (*COLUMNS, "fit s", "score s", *sections))
+            print(f"{'model':24s}" + "".join(f"{c:>17s}" for c in (*COLUMNS, "fit s", "score s", *sections)))
             for name, stats in summary.items():
                 print(f"{name:24s}" + "".join(f"{m:9.3f} ({sd:.3f})" for m, sd in stats))
 

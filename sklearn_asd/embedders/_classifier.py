@@ -164,7 +164,7 @@ class SoftTargetLoss(nn.Module):
 
 class PatchNet(AutocastMixin, NeuralNet):
     """skorch's NeuralNet, passing the targets to the head in training (margin and adaptive-scale
-    heads need them), and adding a head's own ``auxiliary_loss(z, target)`` when it has one
+    heads use them), and adding a head's own ``auxiliary_loss(z, target)`` when it has one
     (:class:`~sklearn_asd.nn.FeatEx`)."""
 
     def train_step_single(self, batch, **fit_params):
@@ -172,11 +172,11 @@ class PatchNet(AutocastMixin, NeuralNet):
         Xi, yi = unpack_data(batch)
         Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
         head = self.module_.head
-        # soft targets (Mixup) reach only the heads without a margin, which train on proportions
-        target = yi if yi.dim() == 1 or isinstance(head, AdaCos | FeatEx) else None
         with self.autocast():
             z = self.module_.embed(Xi)
-            y_pred = head(z, target).float()
+            # every head gets the targets: hard or soft (Mixup's proportions), which the heads
+            # without a margin train on and ArcFace refuses (its margin needs a class)
+            y_pred = head(z, yi).float()
             extra = head.auxiliary_loss(z.float(), yi) if hasattr(head, "auxiliary_loss") else None
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if extra is not None:
@@ -218,7 +218,8 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
         The classifier on the embeddings: ``"featex"`` is sub-cluster AdaCos with Wilkinghoff's
         feature exchange between the branches of a multi-branch backbone
         (:class:`~sklearn_asd.nn.FeatEx`; ``module="multires"``). The heads without a margin
-        (the AdaCos family, the softmax) train on Mixup's soft targets.
+        (the AdaCos family, the softmax) train on Mixup's soft targets; ArcFace refuses them
+        (its margin needs one class per row).
     loss : {"auto", "ce", "kl"}, default="auto"
         ``"auto"``: KL divergence for soft labels (Mixup), cross-entropy otherwise.
     patch_frames : int or None, default=64

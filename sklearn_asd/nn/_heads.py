@@ -31,8 +31,8 @@ def _hard(target):
     """Class indices of hard targets; margin heads need them."""
     if target.dim() == 2:
         raise ValueError(
-            "margin heads (ArcFace, AdaCos) need hard class targets; soft labels (Mixup) need the "
-            "softmax head."
+            "margin heads (ArcFace) need hard class targets; soft labels (Mixup) train the softmax "
+            "or an AdaCos head."
         )
     return target
 
@@ -152,8 +152,9 @@ class FeatEx(nn.Module):
     classes: in training, each row of a batch has its branch parts exchanged with probability
     ``prob`` (part ``b`` taken from the row a random permutation of the batch puts there, part 0
     kept); an untouched row's target is its class in block 0, an exchanged row's the classes its
-    parts came from, block ``b + 1`` for part ``b``, each with weight ``1 / n_branches``. The network must then tell whether the
-    parts of an embedding belong together, a self-supervised task on top of the classes
+    parts came from, block ``b + 1`` for part ``b``, each with weight ``1 / n_branches``. The
+    network must then tell whether the parts of an embedding belong together, a self-supervised
+    task on top of the classes
     (:meth:`auxiliary_loss`, added to the main loss by the embedder's training step). At
     inference only the main head is used.
 

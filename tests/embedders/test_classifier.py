@@ -371,3 +371,12 @@ def test_multires_with_feature_exchange_trains_both_heads_on_mixed_waveforms(tmp
     assert float(adacos.net_.module_.head.s) != pytest.approx(np.sqrt(2) * np.log(3))
     with pytest.raises(ValueError, match="has no branches"):
         ClassifierEmbedder("stgramnet", head="featex", module__n_mels=16, max_epochs=1).fit(X, y)
+
+
+def test_arcface_refuses_mixup_soft_targets_instead_of_dropping_its_margin():
+    X, y = clips(n_classes=3)
+    emb = ClassifierEmbedder(head="arcface", augment=[Mixup(random_state=0)], random_state=0, **TINY)
+    with pytest.raises(
+        ValueError, match="need hard class targets; soft labels \\(Mixup\\) train the softmax"
+    ):
+        emb.fit(X, y)
