@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -84,3 +85,35 @@ def test_the_gpu_benchmark_skips_without_a_device():
         [sys.executable, str(BENCHMARKS / "bench_gpu.py")], capture_output=True, text=True, check=True
     ).stdout
     assert "no CUDA device here: bench_gpu.py skipped" in out
+
+
+def load_realism():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import realism
+    finally:
+        sys.path.pop(0)
+    return realism
+
+
+def test_realism_properties_measure_what_they_name():
+    realism = load_realism()
+    rng = np.random.default_rng(0)
+    section = np.repeat(["a", "b"], 40)
+    # clips drawn independently: nearest-neighbour distances concentrate; clips in pairs of
+    # near-duplicates (a recording cut in two), the pairs far apart: they spread
+    independent = rng.normal(size=(80, 20))
+    pairs = np.repeat(rng.normal(size=(40, 20)), 2, axis=0) + 0.05 * rng.normal(size=(80, 20))
+    pairs[::8] += 3 * rng.normal(size=(10, 20))  # and some clips of rare conditions, alone
+    assert realism.nn_spread(independent, section) < 2.0 < 4.0 < realism.nn_spread(pairs, section)
+    # sections apart in one feature: a linear classifier names them; drawn alike: chance
+    apart = independent + 4.0 * (section == "b")[:, None] * (np.arange(20) < 5)
+    assert realism.id_accuracy(apart, section) > 0.95
+    assert realism.id_accuracy(independent, section) < 0.7
+    # anomalies that move section a toward b align with the IDs; a move where no unit is does not
+    test_section = np.repeat(["a"], 40)
+    anomaly = np.repeat([0, 1], 20)
+    toward = independent[:40] + 3.0 * anomaly[:, None] * (np.arange(20) < 5)
+    away = independent[:40] + 3.0 * anomaly[:, None] * (np.arange(20) >= 15)
+    assert realism.anomaly_alignment(apart, section, toward, anomaly, test_section) > 0.8
+    assert abs(realism.anomaly_alignment(apart, section, away, anomaly, test_section)) < 0.3

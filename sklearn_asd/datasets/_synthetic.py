@@ -95,25 +95,28 @@ def _harmonic_sum(coefs, phase):
     return acc.imag
 
 
-def _add_clicks(rng, signal, sr, amplitude):
-    """Impulsive knocks, in place: decaying resonant bursts (1.4-5.9 kHz at 16 kHz) at random times."""
+def _add_clicks(rng, signal, sr, amplitude, freq=None, rate=None):
+    """Impulsive knocks, in place: decaying resonant bursts (at ``freq``, else 1.4-5.9 kHz at
+    16 kHz) at random times, ``rate`` per second (else 2-6)."""
     n = len(signal)
-    n_clicks = max(1, int(rng.uniform(2.0, 6.0) * n / sr))
+    n_clicks = max(1, int((rng.uniform(2.0, 6.0) if rate is None else rate) * n / sr))
     click_len = int(0.006 * sr)
     tc = np.arange(click_len) / sr
-    fc = rng.uniform(0.09, 0.37) * sr
+    fc = rng.uniform(0.09, 0.37) * sr if freq is None else freq
     click = np.sin(2 * np.pi * fc * tc) * np.exp(-tc / 0.0012)
     for start in rng.integers(0, n - click_len, n_clicks):
         signal[start : start + click_len] += amplitude * rng.uniform(0.5, 1.0) * click
 
 
-def _friction(rng, n, sr):
-    """Rubbing: band-limited high-frequency noise (2.6-4.5 kHz upwards at 16 kHz, ending below
-    0.45 sr) in bursts; unit-variance band, gated."""
+def _friction(rng, n, sr, low=None, rate=None):
+    """Rubbing: band-limited high-frequency noise from ``low`` (else 2.6-4.5 kHz at 16 kHz) to
+    1.6 ``low`` (below 0.45 sr) in bursts ``rate`` per second (else 0.3-1.5); unit-variance
+    band, gated."""
     t = np.arange(n) / sr
-    lo = rng.uniform(0.16, 0.28) * sr
+    lo = rng.uniform(0.16, 0.28) * sr if low is None else low
     band = _shaped_noise(rng, n, sr, lambda f: ((f > lo) & (f < lo * 1.6)).astype(float))
-    return band * (np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * t + rng.uniform(0, 2 * np.pi)) > -0.2)
+    rate = rng.uniform(0.3, 1.5) if rate is None else rate
+    return band * (np.sin(2 * np.pi * rate * t + rng.uniform(0, 2 * np.pi)) > -0.2)
 
 
 def _synthesize(rng, machine, sec, domain, kind, severity, sr, n):
@@ -177,43 +180,97 @@ def _synthesize(rng, machine, sec, domain, kind, severity, sr, n):
 _SOURCE_SPEEDS = (0.94, 1.0, 1.06)
 _LOADS = (1, 2, 3)
 _SNR_DB = (-6.0, 0.0, 6.0)  # MIMII's three mixing levels: one per machine
-_SNR_SPREAD_DB = 1.0  # the clip's own SNR, around its machine's
+_SNR_SPREAD_DB = 0.5  # the clip's own SNR, around its session's
 _EVENT_KINDS = ("impact", "hiss", "beep", "engine")
 # the factory's anomalies at a severity: ten times the clean machine's strengths, for they must
 # stand out of a unit's normal variability and of the factory's noise (calibrated on one seed
 # at MIMII's -6 dB by benchmarks/realism.py's model-free anomaly effect, before any model ran)
 _FACTORY_STRENGTH = 10.0
+# units of one product model: how far a unit's build lies from the model's (a scale on each
+# property's spread: speed 0.6 %, harmonic balance and resonance gains 9 %, resonance
+# frequencies 1.2 %); at 0.3 a linear classifier on pooled log-mel tells the four units of the
+# design seeds apart 86-95 % of the time, the real slider IDs 92 % (benchmarks/realism.py)
+_UNIT_SPREAD = 0.3
+# every unit's normal wear (rubbing level, knock amplitude, unbalance depth, relative to the
+# unit-RMS machine; the faults' at severity 0.3: 0.75, 18 and 0.8) and its spread over units
+# (log-normal sigma: a factor of 2.7 between units one sigma apart)
+_WEAR = {"rub": 0.2, "knock": 2.0, "wobble": 0.1}
+_WEAR_SPREAD = 1.0
+# recording sessions per unit and domain (one operating condition and factory state each), the
+# Dirichlet concentration of their shares of the clips (below 1: some sessions are rare), the
+# session's SNR around the machine's, and how far a clip varies within its session (a scale
+# on the clip's harmonic balance 2 %, noise 1.5 %, speed 0.08 %)
+_N_SESSIONS = 16
+_N_TARGET_SESSIONS = 2
+_SESSION_CONCENTRATION = 0.7
+_SESSION_SNR_DB = 3.0
+_CLIP_SPREAD = 0.1
 
 
 def _design_factory(rng, n_sections, sr):
-    """A factory and its units: each section a separate physical unit, the background shared.
+    """A factory and its units: each section a separate physical unit of one product model, the
+    background shared.
 
-    Units differ as separate machines do (their own rotation speed, harmonic profile,
-    resonances, bearing noise, rhythm and mechanical strokes), not as one unit at another speed;
-    the factory (its noise bed and the other machines running in it) is the same for all.
+    The product model (its rotation speed, harmonic profile, resonances, bearing noise, rhythm
+    and mechanical strokes) is drawn first; each unit is a specimen of it, with its own
+    deviations (a speed within a few percent, its own harmonic balance, resonances, noise and
+    rhythm), as the machine IDs of MIMII and DCASE are: the real slider IDs' long-term spectra
+    lie within 1-3 dB of each other, and a linear classifier on pooled log-mel tells them apart
+    92 % of the time, not always (``benchmarks/realism.py``). The factory (its noise bed and the
+    other machines running in it) is the same for all.
     """
     nyquist = 0.5 * sr
+    spread = _UNIT_SPREAD
+    f0 = rng.uniform(40.0, 160.0)
+    n_harm = int(max(4, min(32, (0.45 * sr) // (f0 * 1.3))))
+    k = np.arange(1, n_harm + 1)
+    n_res = 4
+    model = {
+        "amps": rng.lognormal(0.0, 0.7, n_harm) * k ** -rng.uniform(0.4, 1.2),
+        "res_freqs": np.sort(rng.uniform(300.0, min(7000.0, 0.8 * nyquist), n_res)),
+        "res_gains": rng.uniform(1.0, 10.0, n_res),
+        "res_widths": rng.uniform(50.0, 400.0, n_res),
+        "noise_level": rng.uniform(0.3, 1.2),
+        "rhythm_rate": rng.uniform(0.3, 4.0),
+        "rhythm_depth": rng.uniform(0.05, 0.5),
+        # mechanical strokes (a slide rail's travel, a valve's opening): some models have none
+        "stroke_rate": rng.uniform(0.3, 2.0),
+        "stroke_level": rng.choice([0.0, rng.uniform(0.5, 3.0)]),
+        "stroke_freq": rng.uniform(0.05, 0.35) * sr,
+        "stroke_decay": rng.uniform(0.004, 0.03),
+        # the processes that faults are an excess of (wear): rubbing in a high band, knocks of a
+        # loose part, an unbalance that modulates the sound; every unit has some of each
+        "rub_low": rng.uniform(0.16, 0.28) * sr,
+        "rub_rate": rng.uniform(0.3, 1.5),
+        "knock_freq": rng.uniform(0.09, 0.37) * sr,
+        "wobble_rate": rng.uniform(4.0, 12.0),
+    }
     units = []
     for _ in range(n_sections):
-        f0 = rng.uniform(40.0, 160.0)
-        n_harm = int(max(4, min(32, (0.45 * sr) // (f0 * 1.2))))
-        k = np.arange(1, n_harm + 1)
-        n_res = 4
         units.append(
             {
-                "f0": f0,
-                "amps": rng.lognormal(0.0, 0.7, n_harm) * k ** -rng.uniform(0.4, 1.2),
-                "res_freqs": np.sort(rng.uniform(300.0, min(7000.0, 0.8 * nyquist), n_res)),
-                "res_gains": rng.uniform(1.0, 10.0, n_res),
-                "res_widths": rng.uniform(50.0, 400.0, n_res),
-                "noise_level": rng.uniform(0.3, 1.2),
-                "rhythm_rate": rng.uniform(0.3, 4.0),
-                "rhythm_depth": rng.uniform(0.05, 0.5),
-                # mechanical strokes (a slide rail's travel, a valve's opening): some units have none
-                "stroke_rate": rng.uniform(0.3, 2.0),
-                "stroke_level": rng.choice([0.0, rng.uniform(0.5, 3.0)]),
-                "stroke_freq": rng.uniform(0.05, 0.35) * sr,
-                "stroke_decay": rng.uniform(0.004, 0.03),
+                "f0": f0 * rng.lognormal(0.0, 0.02 * spread),
+                "amps": model["amps"] * rng.lognormal(0.0, 0.3 * spread, n_harm),
+                "res_freqs": model["res_freqs"] * rng.lognormal(0.0, 0.04 * spread, n_res),
+                "res_gains": model["res_gains"] * rng.lognormal(0.0, 0.3 * spread, n_res),
+                "res_widths": model["res_widths"] * rng.lognormal(0.0, 0.2 * spread, n_res),
+                "noise_level": model["noise_level"] * rng.lognormal(0.0, 0.15 * spread),
+                "rhythm_rate": model["rhythm_rate"] * rng.lognormal(0.0, 0.2 * spread),
+                "rhythm_depth": model["rhythm_depth"] * rng.lognormal(0.0, 0.2 * spread),
+                "stroke_rate": model["stroke_rate"] * rng.lognormal(0.0, 0.05 * spread),
+                "stroke_level": model["stroke_level"] * rng.lognormal(0.0, 0.2 * spread),
+                "stroke_freq": model["stroke_freq"] * rng.lognormal(0.0, 0.05 * spread),
+                "stroke_decay": model["stroke_decay"] * rng.lognormal(0.0, 0.2 * spread),
+                # how worn this unit is: its normal rubbing, knocking and unbalance, at its own
+                # band and rate; they differ from unit to unit by far more than the build does
+                "rub_low": model["rub_low"] * rng.lognormal(0.0, 0.04 * spread),
+                "rub_rate": model["rub_rate"] * rng.lognormal(0.0, 0.2 * spread),
+                "rub_level": _WEAR["rub"] * rng.lognormal(0.0, _WEAR_SPREAD),
+                "knock_freq": model["knock_freq"] * rng.lognormal(0.0, 0.04 * spread),
+                "knock_rate": rng.uniform(1.0, 4.0),
+                "knock_level": _WEAR["knock"] * rng.lognormal(0.0, _WEAR_SPREAD),
+                "wobble_rate": model["wobble_rate"] * rng.lognormal(0.0, 0.05 * spread),
+                "wobble_depth": _WEAR["wobble"] * rng.lognormal(0.0, _WEAR_SPREAD),
                 # the target domain: a speed outside the source speeds
                 "target_speed": 1.0 + rng.choice([-1, 1]) * rng.uniform(0.12, 0.2),
             }
@@ -230,10 +287,46 @@ def _design_factory(rng, n_sections, sr):
             }
             for f in hum_f0
         ],
-        "event_rate": rng.uniform(0.2, 0.6),  # events per second
+        "event_rate": rng.uniform(0.06, 0.18),  # events per second (a session: x0.45-2.2)
         "snr_db": float(rng.choice(_SNR_DB)),
     }
+    for unit in units:
+        unit["sessions"] = {
+            domain: _design_sessions(rng, factory, unit, domain) for domain in ("source", "target")
+        }
     return {"units": units, "factory": factory}
+
+
+def _design_sessions(rng, factory, unit, domain):
+    """The recording sessions of one unit in one domain, and the share of its clips each holds.
+
+    Real clips are cut from a few long recordings: clips of one session are near-duplicates,
+    clips of two sessions differ in the factory's state (its noise colour and level, which other
+    machines run, how busy it is) and in the machine's (warm or cold: its harmonic balance and
+    noise), and some sessions are rare. On standardized pooled log-mel, the real slider's
+    nearest-neighbour distances between normal clips of one ID spread by a factor of 4 from
+    the 10th to the 90th percentile (``benchmarks/realism.py``); clips drawn independently
+    spread by 1.5.
+    """
+    n = _N_SESSIONS if domain == "source" else _N_TARGET_SESSIONS
+    n_harm = len(unit["amps"])
+    sessions = [
+        {
+            # the operating condition (DCASE records one condition per session)
+            "spd": unit["target_speed"] if domain == "target" else rng.choice(_SOURCE_SPEEDS),
+            "load": int(rng.choice(_LOADS)),
+            "snr_db": rng.uniform(-_SESSION_SNR_DB, _SESSION_SNR_DB),
+            "bed_slope": factory["bed_slope"] + rng.uniform(-0.3, 0.3),
+            "bed_walk_db": rng.uniform(0.3, 1.5),
+            "hums": rng.random(len(factory["hums"])) < 0.5,
+            "hum_levels": rng.lognormal(0.0, 0.3, len(factory["hums"])),
+            "event_rate": factory["event_rate"] * rng.lognormal(0.0, 0.8),
+            "harmonic_balance": rng.lognormal(0.0, 0.4, n_harm),
+            "noise_level": rng.lognormal(0.0, 0.3),
+        }
+        for _ in range(n)
+    ]
+    return sessions, rng.dirichlet(np.full(n, _SESSION_CONCENTRATION))
 
 
 def _level_walk(rng, n, sr, depth_db):
@@ -244,28 +337,38 @@ def _level_walk(rng, n, sr, depth_db):
     return 10.0 ** (np.interp(np.linspace(0, n_knots - 1, n), np.arange(n_knots), knots) / 20.0)
 
 
-def _factory_background(rng, factory, n, sr):
+def _factory_background(rng, factory, n, sr, session=None):
     """The factory's sound in one clip: a noise bed of slowly varying level, other machines that
     run or not, and intermittent events (impacts, hiss of air, beeps, an engine passing) that
-    are not anomalies. Unit variance."""
+    are not anomalies; in the state of the recording ``session`` (which machines run, the bed's
+    colour, how busy the factory is), else a state drawn for the clip. Unit variance."""
     t = np.arange(n) / sr
+    if session is None:
+        n_hums = len(factory["hums"])
+        session = {
+            "bed_slope": factory["bed_slope"],
+            "bed_walk_db": 3.0,
+            "hums": rng.random(n_hums) < 0.5,
+            "hum_levels": np.ones(n_hums),
+            "event_rate": factory["event_rate"],
+        }
     bed = _shaped_noise(
         rng,
         n,
         sr,
         lambda f: (
-            (1.0 / np.maximum(f, 30.0) ** (factory["bed_slope"] / 2.0))
+            (1.0 / np.maximum(f, 30.0) ** (session["bed_slope"] / 2.0))
             * (1.0 + sum(2.0 / (1.0 + ((f - p) / 80.0) ** 2) for p in factory["bed_peaks"]))
         ),
     )
-    out = bed * _level_walk(rng, n, sr, 3.0)
-    for hum in factory["hums"]:
-        if rng.random() < 0.5:
+    out = bed * _level_walk(rng, n, sr, session["bed_walk_db"])
+    for hum, on, gain in zip(factory["hums"], session["hums"], session["hum_levels"]):
+        if on:
             phase = 2 * np.pi * hum["f0"] * (1.0 + rng.uniform(-0.01, 0.01)) * t
             coefs = hum["amps"] * np.exp(1j * rng.uniform(0, 2 * np.pi, len(hum["amps"])))
             wave = _harmonic_sum(coefs, phase)
-            out = out + hum["level"] * rng.uniform(0.5, 1.5) * wave / (np.std(wave) + 1e-12)
-    for _ in range(rng.poisson(factory["event_rate"] * n / sr)):
+            out = out + gain * hum["level"] * rng.uniform(0.8, 1.2) * wave / (np.std(wave) + 1e-12)
+    for _ in range(rng.poisson(session["event_rate"] * n / sr)):
         kind = _EVENT_KINDS[rng.integers(len(_EVENT_KINDS))]
         length = int(
             sr * {"impact": 0.15, "hiss": 1.0, "beep": 0.3, "engine": 2.0}[kind] * rng.uniform(0.5, 1.5)
@@ -290,7 +393,17 @@ def _factory_background(rng, factory, n, sr):
     return out / (np.std(out) + 1e-12)
 
 
-def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
+def _rub(rng, unit):
+    """The clip's rubbing band and burst rate: the unit's, within a few percent."""
+    return unit["rub_low"] * rng.lognormal(0.0, 0.03), unit["rub_rate"] * rng.lognormal(0.0, 0.1)
+
+
+def _knock(rng, unit):
+    """The clip's knock resonance and rate: the unit's, within a few percent (the rate, 30 %)."""
+    return unit["knock_freq"] * rng.lognormal(0.0, 0.03), unit["knock_rate"] * rng.lognormal(0.0, 0.3)
+
+
+def _synthesize_factory(rng, unit, factory, session, kind, severity, sr, n):
     """One clip of a unit in the factory: the machine at the clip's speed and load, with the
     variability of normal operation and the anomaly, then the factory's sound at the clip's SNR.
 
@@ -300,13 +413,19 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
     of id_00 are 2.3 dB louder than its normal clips, which spread 0.1 dB).
     """
     t = np.arange(n) / sr
-    speed, load = float(attributes["spd"]), int(attributes["load"])
+    speed, load = float(session["spd"]), session["load"]
     severity = _FACTORY_STRENGTH * severity
     n_harm = len(unit["amps"])
     k = np.arange(1, n_harm + 1)
-    # normal operation varies: each clip's own harmonic balance, speed, noise and rhythm
-    amps = unit["amps"] * rng.lognormal(0.0, 0.2, n_harm) * k ** (0.15 * (load - 2))
-    f0 = unit["f0"] * speed * rng.lognormal(0.0, 0.008)
+    # normal operation varies: the session's harmonic balance and noise, each clip's own a
+    # little around them, its speed and rhythm
+    amps = (
+        unit["amps"]
+        * session["harmonic_balance"]
+        * rng.lognormal(0.0, _CLIP_SPREAD * 0.2, n_harm)
+        * k ** (0.15 * (load - 2))
+    )
+    f0 = unit["f0"] * speed * rng.lognormal(0.0, _CLIP_SPREAD * 0.008)
     wander = _level_walk(rng, n, sr, 0.15)  # a wandering speed (a fraction of a percent)
     if kind == "drift":
         wander = wander * (1.0 + rng.choice([-1.0, 1.0]) * 0.06 * severity * t / t[-1])
@@ -327,7 +446,12 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
         line = np.sin((j + rng.uniform(0.3, 0.7)) * phase + rng.uniform(0, 2 * np.pi))
         harmonics = harmonics + 1.5 * severity * np.abs(coefs[j - 1]) / unit_rms * line
     broadband = _shaped_noise(rng, n, sr, lambda f: _noise_envelope(f, unit))
-    noise_level = unit["noise_level"] * (1.0 + 0.2 * (load - 2)) * rng.lognormal(0.0, 0.15)
+    noise_level = (
+        unit["noise_level"]
+        * session["noise_level"]
+        * (1.0 + 0.2 * (load - 2))
+        * rng.lognormal(0.0, _CLIP_SPREAD * 0.15)
+    )
     other = noise_level * broadband
     if unit["stroke_level"] > 0:
         rate = unit["stroke_rate"] * speed * rng.uniform(0.9, 1.1)
@@ -337,37 +461,40 @@ def _synthesize_factory(rng, unit, factory, attributes, kind, severity, sr, n):
         for start in (times * sr).astype(int):
             stop = min(n, start + len(stroke))
             other[start:stop] += unit["stroke_level"] * rng.uniform(0.7, 1.3) * stroke[: stop - start]
-    rhythm = 1.0 + unit["rhythm_depth"] * np.sin(
-        2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi)
-    )
+    # the unit's wear, at its own level: rubbing in its band, knocks of a loose part, unbalance
+    other += unit["rub_level"] * rng.lognormal(0.0, 0.2) * _friction(rng, n, sr, *_rub(rng, unit))
+    _add_clicks(rng, other, sr, unit["knock_level"], *_knock(rng, unit))
+    wobble_rate = unit["wobble_rate"] * rng.lognormal(0.0, 0.03)
+    wobble = np.sin(2 * np.pi * wobble_rate * t + rng.uniform(0, 2 * np.pi))
+    rhythm = (
+        1.0
+        + unit["rhythm_depth"]
+        * np.sin(2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi))
+    ) * (1.0 + unit["wobble_depth"] * rng.lognormal(0.0, 0.2) * wobble)
     normal_rms = np.sqrt(np.mean(((normal + other) * rhythm) ** 2)) + 1e-12  # the normal machine's
+    # the faults: an excess of the unit's own wear (its rubbing, its knocks, its unbalance)
     if kind == "modulation":
-        depth = 0.8 * min(1.0, severity)
-        rhythm = rhythm * (1.0 + depth * np.sin(2 * np.pi * rng.uniform(4.0, 12.0) * t))
+        rhythm = rhythm * (1.0 + 0.8 * min(1.0, severity) * wobble)
     machine = (harmonics + other) * rhythm / normal_rms
     if kind == "clicks":
-        # _add_clicks' knocks, drawn in another order (the order benchmarks/README's factory
-        # figures were measured with)
-        click_len = int(0.006 * sr)
-        tc = np.arange(click_len) / sr
-        click = np.sin(2 * np.pi * rng.uniform(0.09, 0.37) * sr * tc) * np.exp(-tc / 0.0012)
-        for start in rng.integers(0, n - click_len, max(1, int(rng.uniform(2.0, 6.0) * n / sr))):
-            machine[start : start + click_len] += 6.0 * severity * rng.uniform(0.5, 1.0) * click
+        _add_clicks(rng, machine, sr, 6.0 * severity, *_knock(rng, unit))
     elif kind == "friction":
-        machine += 0.25 * severity * _friction(rng, n, sr)
-    snr_db = factory["snr_db"] + rng.uniform(-_SNR_SPREAD_DB, _SNR_SPREAD_DB)
+        machine += 0.25 * severity * _friction(rng, n, sr, *_rub(rng, unit))
+    snr_db = factory["snr_db"] + session["snr_db"] + rng.uniform(-_SNR_SPREAD_DB, _SNR_SPREAD_DB)
     noise_gain = 10.0 ** (-snr_db / 20.0)
-    signal = machine + noise_gain * _factory_background(rng, factory, n, sr)
+    signal = machine + noise_gain * _factory_background(rng, factory, n, sr, session)
     # the normal clip's level: the mix of a unit-RMS machine and its background, within
     # +-0.3 dB (real clips of a section spread 0.1-0.2 dB: benchmarks/realism.py)
     level = _TARGET_RMS * 10.0 ** (rng.uniform(-0.3, 0.3) / 20.0) / np.sqrt(1.0 + noise_gain**2)
     return np.clip(signal * level, -1.0, 1.0).astype(np.float32)
 
 
-def _factory_attributes(rng, unit, domain):
-    """The clip's operating condition: a source speed (or the target domain's), and a load."""
-    speed = unit["target_speed"] if domain == "target" else _SOURCE_SPEEDS[rng.integers(len(_SOURCE_SPEEDS))]
-    return {"spd": f"{speed:.2f}", "load": str(_LOADS[rng.integers(len(_LOADS))])}
+def _factory_session(rng, unit, domain):
+    """The clip's recording session (its operating condition and the factory's state), and the
+    attributes it names: the speed (a source speed, or the target domain's) and the load."""
+    sessions, weights = unit["sessions"][domain]
+    session = sessions[rng.choice(len(sessions), p=weights)]
+    return session, {"spd": f"{session['spd']:.2f}", "load": str(session["load"])}
 
 
 def make_machine_sounds(
@@ -395,20 +522,26 @@ def make_machine_sounds(
     harmonic, a drift of the rotation speed, amplitude modulation, or
     friction noise, each scaled by ``severity``.
 
-    ``realism="factory"`` records the machine as MIMII and DCASE record theirs: each section
-    is a separate physical unit (its own rotation speed, harmonic profile, resonances, bearing
-    noise, rhythm and mechanical strokes); every clip has its own operating condition, the
-    attributes ``spd`` (one of 0.94 / 1.00 / 1.06 in the source domain, a speed 12-20 % away
-    in the target domain) and ``load`` (1-3: harmonic balance and noise), plus the variability
-    of normal operation (harmonic balance, speed, noise level, rhythm); and the machine is
-    mixed with the factory's sound, shared by all units, at the machine's SNR (one of MIMII's
-    -6, 0 and 6 dB, drawn with the machine) +-1 dB per clip: a noise bed of slowly varying
-    level, other machines that run or not, and intermittent events that are not anomalies
-    (impacts, hiss of air, beeps, an engine passing). Levels are those of the normal machine
-    (within +-0.3 dB per clip: real clips of a section spread 0.1-0.2 dB), so an anomaly that
-    adds sound makes the clip louder, as on real machines. The anomalies are the same kinds,
-    applied to the machine before the mixing, ten times as strong at the same ``severity``
-    (they must stand out of a unit's normal variability and of the factory's noise).
+    ``realism="factory"`` records the machine as MIMII and DCASE record theirs: the sections
+    are separate physical units of one product model, each with its own build (a speed within a
+    few percent of the model's, its own harmonic balance, resonances, noise and rhythm) and its
+    own normal wear (rubbing, knocks of a loose part, an unbalance that modulates the sound);
+    each unit is recorded in sessions (16 in the source domain, 2 in the target domain, some
+    rare), each one operating condition, the attributes ``spd`` (one of 0.94 / 1.00 / 1.06 in
+    the source domain, a speed 12-20 % away in the target domain) and ``load`` (1-3: harmonic
+    balance and noise), and one state of the machine (its harmonic balance and noise) and of
+    the factory, whose sound is shared by all units and mixed at the machine's SNR (one of
+    MIMII's -6, 0 and 6 dB, drawn with the machine) +-3 dB per session and +-0.5 dB per clip: a
+    noise bed of slowly varying level and colour, other machines that run or not, and
+    intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
+    passing), more or fewer per session. Clips of one session are near-duplicates, clips of
+    two sessions are not. Levels are those of the normal machine (within +-0.3 dB per clip:
+    real clips of a section spread 0.1-0.2 dB), so an anomaly that adds sound makes the clip
+    louder, as on real machines. The anomalies are the same kinds, applied to the machine
+    before the mixing, ten times as strong at the same ``severity`` (they must stand out of a
+    unit's normal variability and of the factory's noise); clicks, friction and modulation are
+    an excess of the unit's own wear (at its knock resonance, in its rubbing band, at its
+    unbalance rate).
     ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
@@ -518,9 +651,9 @@ def make_machine_sounds(
                     attributes = {"spd": f"{speed:.2f}"}
                     wave = _synthesize(clip_rng, machine, sec, domain, kind or None, severity, sr, n)
                 else:
-                    attributes = _factory_attributes(clip_rng, sec, domain)
+                    session, attributes = _factory_session(clip_rng, sec, domain)
                     wave = _synthesize_factory(
-                        clip_rng, sec, machine["factory"], attributes, kind or None, severity, sr, n
+                        clip_rng, sec, machine["factory"], session, kind or None, severity, sr, n
                     )
                 waves.append(wave)
                 label = "anomaly" if kind else "normal"
