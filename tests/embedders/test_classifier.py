@@ -48,7 +48,10 @@ def test_patches_are_views_with_their_clips_target():
 
 def test_fit_transform_predict_and_learning():
     X, y = clips()
-    params = {**TINY, "max_epochs": 15, "lr": 3e-3, "validation_fraction": None}
+    # 30 epochs: at 15 the training loss is low but the batch-norm statistics of this tiny
+    # network are not settled, and the clips' predictions flip with the CPU's arithmetic
+    # (0.5-1.0 across machines); at 30 every clip is predicted with p > 0.85
+    params = {**TINY, "max_epochs": 30, "lr": 3e-3, "validation_fraction": None}
     emb = ClassifierEmbedder(**params, random_state=0).fit(X, y)
     assert list(emb.classes_) == ["section_00", "section_01"] and emb.validation_accuracy_ is None
     Z = emb.transform(X)
@@ -57,7 +60,7 @@ def test_fit_transform_predict_and_learning():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     # the band is easy to tell apart; the exact figure depends on the torch thread count
     assert (emb.predict(X) == y).mean() >= 0.9
-    assert len(emb.net_.history) == 15
+    assert len(emb.net_.history) == 30
     both = emb.set_params(aggregate="mean+std").transform(X)
     assert both.shape == (12, 2560)
     np.testing.assert_allclose(both[:, :1280], Z, rtol=1e-6)
