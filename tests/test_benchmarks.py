@@ -117,3 +117,8 @@ def test_realism_properties_measure_what_they_name():
     away = independent[:40] + 3.0 * anomaly[:, None] * (np.arange(20) >= 15)
     assert realism.anomaly_alignment(apart, section, toward, anomaly, test_section) > 0.8
     assert abs(realism.anomaly_alignment(apart, section, away, anomaly, test_section)) < 0.3
+    # the probe: the linear ID posterior sees a move toward the other section, the kNN any move
+    posterior, knn = realism.probe(apart, section, toward, anomaly, test_section)["a"]
+    assert posterior > 0.9 and knn > 0.9
+    posterior, knn = realism.probe(apart, section, away, anomaly, test_section)["a"]
+    assert posterior < 0.75 < 0.9 < knn
