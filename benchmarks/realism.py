@@ -95,10 +95,16 @@ def id_separation(F, section):
     return float(np.mean(near_other / near_same))
 
 
+def linear_id_classifier():
+    """The linear classifier of the ID columns: logistic regression (C = 0.01) on standardized
+    features."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=3000))
+
+
 def id_accuracy(F, section):
     if len(np.unique(section)) < 2:
         return float("nan")
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=3000))
+    classifier = linear_id_classifier()
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     return float(cross_val_score(classifier, F, section, cv=folds).mean())
 
@@ -167,7 +173,7 @@ def probe(F, section, F_test, anomaly, section_test):
     Which the anomalies move: the directions that tell the IDs apart, or any direction."""
     from sklearn.metrics import roc_auc_score
 
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=3000)).fit(F, section)
+    classifier = linear_id_classifier().fit(F, section)
     log_p = classifier.predict_log_proba(F_test)
     scaler = classifier[0]
     rows = {}

@@ -1,5 +1,6 @@
 """The speed benchmarks' single entry point covers every benchmark script and runs one."""
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +13,17 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="benchmarks/ is not beside the package")
 
 
-def load_run_all():
+def load_script(name):
+    """A benchmark script, imported as a module."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import run_all
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    return run_all
 
 
 def test_run_all_knows_every_benchmark_script():
-    run_all = load_run_all()
+    run_all = load_script("run_all")
     scripts = {script for script, _ in run_all.BENCHMARKS.values()}
     assert scripts == {p.name for p in BENCHMARKS.glob("bench_*.py")}
 
@@ -39,11 +40,7 @@ def test_run_all_runs_a_benchmark_and_reports_the_machine():
 
 
 def test_accuracy_summary_is_mean_and_sd_over_seeds():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import run_accuracy
-    finally:
-        sys.path.pop(0)
+    run_accuracy = load_script("run_accuracy")
     rows = [
         {"model": "knn", "official": 0.8, "AUC src": 0.9},
         {"model": "knn", "official": 0.9, "AUC src": 0.7},
@@ -56,11 +53,7 @@ def test_accuracy_summary_is_mean_and_sd_over_seeds():
 
 
 def test_accuracy_model_selection_is_exact_for_a_full_name():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import run_accuracy
-    finally:
-        sys.path.pop(0)
+    run_accuracy = load_script("run_accuracy")
     names = ["hai2024", "hai2024_dual_branch", "hai2024_oevae", "kazakova2022", "kazakova2022_classifier"]
     picked = lambda word: [n for n in names if run_accuracy.selects(word, n, names)]  # noqa: E731
     assert picked("hai2024") == ["hai2024"]
@@ -87,17 +80,8 @@ def test_the_gpu_benchmark_skips_without_a_device():
     assert "no CUDA device here: bench_gpu.py skipped" in out
 
 
-def load_realism():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import realism
-    finally:
-        sys.path.pop(0)
-    return realism
-
-
 def test_realism_properties_measure_what_they_name():
-    realism = load_realism()
+    realism = load_script("realism")
     rng = np.random.default_rng(0)
     section = np.repeat(["a", "b"], 40)
     # clips drawn independently: nearest-neighbour distances concentrate; clips in pairs of

@@ -337,21 +337,12 @@ def _level_walk(rng, n, sr, depth_db):
     return 10.0 ** (np.interp(np.linspace(0, n_knots - 1, n), np.arange(n_knots), knots) / 20.0)
 
 
-def _factory_background(rng, factory, n, sr, session=None):
+def _factory_background(rng, factory, n, sr, session):
     """The factory's sound in one clip: a noise bed of slowly varying level, other machines that
     run or not, and intermittent events (impacts, hiss of air, beeps, an engine passing) that
     are not anomalies; in the state of the recording ``session`` (which machines run, the bed's
-    colour, how busy the factory is), else a state drawn for the clip. Unit variance."""
+    colour and level walk, how busy the factory is). Unit variance."""
     t = np.arange(n) / sr
-    if session is None:
-        n_hums = len(factory["hums"])
-        session = {
-            "bed_slope": factory["bed_slope"],
-            "bed_walk_db": 3.0,
-            "hums": rng.random(n_hums) < 0.5,
-            "hum_levels": np.ones(n_hums),
-            "event_rate": factory["event_rate"],
-        }
     bed = _shaped_noise(
         rng,
         n,

@@ -212,8 +212,9 @@ def test_factory_background_is_shared_non_stationary_and_mixed_at_a_clip_snr():
     from sklearn_asd.datasets._synthetic import _design_factory, _factory_background
 
     rng = np.random.default_rng(0)
-    factory = _design_factory(np.random.RandomState(0), 2, 16000)["factory"]
-    bg = _factory_background(rng, factory, 160000, 16000)
+    machine = _design_factory(np.random.RandomState(0), 2, 16000)
+    factory, (sessions, _) = machine["factory"], machine["units"][0]["sessions"]["source"]
+    bg = _factory_background(rng, factory, 160000, 16000, sessions[0])
     assert bg.std() == pytest.approx(1.0, rel=1e-6)
     frames = bg.reshape(-1, 1600)
     level_db = 10 * np.log10((frames**2).mean(axis=1))
