@@ -5,6 +5,9 @@ Run: python benchmarks/realism.py [--seed 11]
          classifier's posterior and of the pooled kNN, on the same features)
      python benchmarks/realism.py --by-kind [--seed 3]   (the factory machine's anomaly effect and
          alignment per anomaly kind)
+     python benchmarks/realism.py --axis [--seed 11]   (per test section: where the sections lie
+         on the first between-section axis and how far its anomalies move along it, in its own
+         standard deviations on that axis; the shift's norm and how many features it spans)
 
 Sets (normal clips only): the real DCASE 2020 slider training clips (four machine IDs, MIMII),
 the real DCASE 2023 valve split's normal clips (one section), and ``make_machine_sounds`` with
@@ -38,7 +41,18 @@ clips:
 - anomaly alignment: per section, the largest cosine between the anomalous clips' mean shift
   (pooled log-mel, in within-section standard deviations) and the direction from the section's
   mean to another section's, mean over sections: near 1, anomalies make a unit sound like
-  another unit (its faults are what units differ in); near 0, they move it where no unit is.
+  another unit (its faults are what units differ in); near 0, they move it where no unit is;
+- ID std share: the share of the between-section scatter (the section means, in
+  within-section standard deviations) that lies in the pooled log-mel's standard deviations over
+  time rather than its means: near 1, the units differ in how their sound fluctuates (the real
+  slider IDs: in the upper bands' fluctuation), near 0, in their long-term spectrum;
+- ID axis share: the share of that scatter on its first principal axis: near 1, the units
+  lie on one line (one property, such as wear, tells them apart);
+- test NN shift: per test section, the median distance from a normal test clip to its nearest
+  training clip over the median distance from a training clip to its nearest other training
+  clip (the section's standardized pooled log-mel), mean over sections: near 1, test normals come
+  from the recordings the training clips do; above 1, from others (a shift a kNN pays for and a
+  classifier of what units differ in need not).
 """
 
 import argparse
@@ -134,6 +148,57 @@ def anomaly_alignment(F, section, F_test, anomaly, section_test):
     return float(np.mean(cosines))
 
 
+def id_scatter(F, section):
+    """(share of the between-section scatter in the std-over-time features, share on its first
+    principal axis); ``F`` as :func:`pooled_db` makes it: the means, then the stds."""
+    ids = np.unique(section)
+    if len(ids) < 2:
+        return float("nan"), float("nan")
+    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
+    means = np.array([F[section == s].mean(axis=0) for s in ids]) / within
+    means -= means.mean(axis=0)
+    total = np.sum(means**2)
+    axes = np.linalg.svd(means, compute_uv=False) ** 2
+    return float(np.sum(means[:, F.shape[1] // 2 :] ** 2) / total), float(axes[0] / axes.sum())
+
+
+def test_normal_shift(F, section, F_test, anomaly, section_test):
+    shifts = []
+    for s in np.unique(section_test):
+        scaler = StandardScaler().fit(F[section == s])
+        train = scaler.transform(F[section == s])
+        index = NearestNeighbors(n_neighbors=2).fit(train)
+        within = index.kneighbors(train)[0][:, 1]
+        test = scaler.transform(F_test[(section_test == s) & (anomaly == 0)])
+        shifts.append(np.median(index.kneighbors(test, n_neighbors=1)[0][:, 0]) / np.median(within))
+    return float(np.mean(shifts))
+
+
+def id_axis(F, section, F_test, anomaly, section_test):
+    """Per test section, on the first principal axis of the between-section scatter (section
+    means in within-section standard deviations): the position of every section and the
+    anomalies' mean shift, both in that section's standard deviations along the axis, and the
+    shift's norm and participation ratio (the number of features it effectively spreads over)."""
+    ids = list(np.unique(section))
+    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
+    means = np.array([F[section == s].mean(axis=0) for s in ids]) / within
+    axis = np.linalg.svd(means - means.mean(axis=0))[2][0]
+    rows = {}
+    for s in np.unique(section_test):
+        sd = ((F[section == s] / within) @ axis).std()
+        here = section_test == s
+        shift = (
+            F_test[here & (anomaly == 1)].mean(axis=0) - F_test[here & (anomaly == 0)].mean(axis=0)
+        ) / within
+        rows[s] = {
+            "positions": dict(zip(ids, (means - means.mean(axis=0)) @ axis / sd)),
+            "shift": float(shift @ axis / sd),
+            "norm": float(np.linalg.norm(shift)),
+            "features": float(np.sum(shift**2) ** 2 / np.sum(shift**4)),
+        }
+    return rows
+
+
 def anomaly_effect(F, anomaly, section):
     effects = []
     for s in np.unique(section):
@@ -142,18 +207,22 @@ def anomaly_effect(F, anomaly, section):
     return float(np.mean(effects))
 
 
-def measure(X, section, test=None):
+def measure(X, section, test=None, separate_test=True):
     """The properties of the normal clips ``X`` of ``section``; ``test`` = (X, anomaly, section)
-    for the two anomaly columns."""
+    for the anomaly columns, and for the test normal shift when its normal clips are not among
+    ``X`` (``separate_test``)."""
     props = np.array([clip_properties(x) for x in X])
     section = np.asarray(section)
     spread = np.mean([props[section == s, 3].std() for s in np.unique(section)])
     F = pooled_db(X)
-    effect = alignment = float("nan")
+    effect = alignment = shift = float("nan")
     if test is not None:
         F_test, anomaly, section_test = pooled_db(test[0]), np.asarray(test[1]), np.asarray(test[2])
         effect = anomaly_effect(F_test, anomaly, section_test)
         alignment = anomaly_alignment(F, section, F_test, anomaly, section_test)
+        if separate_test:
+            shift = test_normal_shift(F, section, F_test, anomaly, section_test)
+    in_std, first_axis = id_scatter(F, section)
     return {
         "flatness": float(np.median(props[:, 0])),
         "fluctuation dB": float(np.median(props[:, 1])),
@@ -164,6 +233,9 @@ def measure(X, section, test=None):
         "NN spread": nn_spread(F, section),
         "anomaly effect": effect,
         "anomaly alignment": alignment,
+        "ID std share": in_std,
+        "ID axis share": first_axis,
+        "test NN shift": shift,
     }
 
 
@@ -203,6 +275,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=11, help="the synthetic machines' seed")
     parser.add_argument("--probe", action="store_true", help="the linear ID posterior against the kNN")
     parser.add_argument("--by-kind", action="store_true", help="the factory's anomaly columns per kind")
+    parser.add_argument("--axis", action="store_true", help="the IDs and the anomalies on the first ID axis")
     args = parser.parse_args(argv)
     if args.by_kind:
         kw = dict(n_sections=4, domains=("source",), realism="factory", random_state=args.seed)
@@ -229,17 +302,38 @@ def main(argv=None):
             slider.X,
             slider.section,
             (test.X, test.anomaly, test.section),
+            True,
         )
         X, section, anomaly = valve_clips(DATA / "dcase2023_valve")
         normal = anomaly == 0
-        sets["real: DCASE 2023 valve"] = (X[normal], section[normal], (X, anomaly, section))
+        # the valve's normal clips are its test set's too: no test normal shift
+        sets["real: DCASE 2023 valve"] = (X[normal], section[normal], (X, anomaly, section), False)
     for realism in ("clean", "factory"):
         kw = dict(n_sections=4, domains=("source",), realism=realism, random_state=args.seed)
         data = make_machine_sounds(n_normal=60, split="train", **kw)
         test = make_machine_sounds(n_normal=30, n_anomalous=30, split="test", **kw)
-        sets[f"synthetic, realism={realism!r}"] = (data.X, data.section, (test.X, test.anomaly, test.section))
+        sets[f"synthetic, realism={realism!r}"] = (
+            data.X,
+            data.section,
+            (test.X, test.anomaly, test.section),
+            True,
+        )
+    if args.axis:
+        for name, (X, section, test, _) in sets.items():
+            if len(np.unique(section)) < 2:
+                continue
+            F, F_test = pooled_db(X), pooled_db(test[0])
+            rows = id_axis(F, np.asarray(section), F_test, np.asarray(test[1]), np.asarray(test[2]))
+            for s, row in rows.items():
+                where = " ".join(f"{k} {v:+.1f}" for k, v in row["positions"].items())
+                print(
+                    f"{name:36s} {s}: IDs at {where}; its anomalies move {row['shift']:+.1f} (shift norm "
+                    f"{row['norm']:.1f}, over {row['features']:.0f} of {F.shape[1]} features)",
+                    flush=True,
+                )
+        return
     if args.probe:
-        for name, (X, section, test) in sets.items():
+        for name, (X, section, test, _) in sets.items():
             if len(np.unique(section)) < 2:
                 continue
             F, F_test = pooled_db(X), pooled_db(test[0])
@@ -248,8 +342,8 @@ def main(argv=None):
             print(f"{name:36s} linear ID posterior / pooled kNN AUC  {cells}", flush=True)
         return
     header = None
-    for name, (X, section, test) in sets.items():
-        row = measure(X, section, test)
+    for name, (X, section, test, separate_test) in sets.items():
+        row = measure(X, section, test, separate_test)
         if header is None:
             header = f"{'set':36s}" + "".join(f"{k:>18s}" for k in row)
             print(header)

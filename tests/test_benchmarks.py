@@ -106,3 +106,31 @@ def test_realism_properties_measure_what_they_name():
     assert posterior > 0.9 and knn > 0.9
     posterior, knn = realism.probe(apart, section, away, anomaly, test_section)["a"]
     assert posterior < 0.75 < 0.9 < knn
+    # the between-ID scatter: in the first half (the means over time) or the second (the stds);
+    # three sections on a line lie on one axis, at the corners of a triangle on two
+    in_std, first_axis = realism.id_scatter(apart, section)
+    assert in_std < 0.1 and first_axis == pytest.approx(1.0)
+    fluctuating = independent + 4.0 * (section == "b")[:, None] * (np.arange(20) >= 15)
+    assert realism.id_scatter(fluctuating, section)[0] > 0.9
+    three = np.repeat(["a", "b", "c"], 40)
+    base = rng.normal(size=(120, 20))
+    line = base + 4.0 * np.repeat([0.0, 1.0, 2.0], 40)[:, None] * (np.arange(20) < 5)
+    corners = base + 4.0 * (
+        (three == "b")[:, None] * (np.arange(20) < 5) + (three == "c")[:, None] * (np.arange(20) >= 15)
+    )
+    assert realism.id_scatter(line, three)[1] > 0.95
+    assert realism.id_scatter(corners, three)[1] < 0.8
+    # on the first ID axis: anomalies that move a toward b move along it (in a's standard
+    # deviations on the axis: 3 in 5 features), spread over those 5 features; a move where no
+    # unit is, not along it
+    row = realism.id_axis(apart, section, toward, anomaly, test_section)["a"]
+    assert np.sign(row["shift"]) == np.sign(row["positions"]["b"] - row["positions"]["a"])
+    assert 5.0 < abs(row["shift"]) < 8.5 and 4.0 < row["features"] < 9.0
+    assert abs(realism.id_axis(apart, section, away, anomaly, test_section)["a"]["shift"]) < 1.5
+    # test normals of the training clips' recordings lie as near them as they lie to each other;
+    # test normals of another recording (an offset) do not
+    fresh = rng.normal(size=(40, 20))
+    assert realism.test_normal_shift(independent, section, fresh, anomaly, test_section) == pytest.approx(
+        1.0, abs=0.25
+    )
+    assert realism.test_normal_shift(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
