@@ -306,7 +306,9 @@ def _design_sessions(rng, factory, unit, domain):
     noise), and some sessions are rare. On standardized pooled log-mel, the real slider's
     nearest-neighbour distances between normal clips of one ID spread by a factor of 4 from
     the 10th to the 90th percentile (``benchmarks/realism.py``); clips drawn independently
-    spread by 1.5.
+    spread by 1.5. Each split has its own shares (``{"train": ..., "test": ...}``): the real
+    slider's normal test clips lie 1.34 times as far from its training clips as these from each
+    other (median nearest-neighbour distances); with one set of shares for both, 0.93 times.
     """
     n = _N_SESSIONS if domain == "source" else _N_TARGET_SESSIONS
     n_harm = len(unit["amps"])
@@ -326,7 +328,8 @@ def _design_sessions(rng, factory, unit, domain):
         }
         for _ in range(n)
     ]
-    return sessions, rng.dirichlet(np.full(n, _SESSION_CONCENTRATION))
+    weights = {split: rng.dirichlet(np.full(n, _SESSION_CONCENTRATION)) for split in _SPLIT_CODES}
+    return sessions, weights
 
 
 def _level_walk(rng, n, sr, depth_db):
@@ -480,11 +483,11 @@ def _synthesize_factory(rng, unit, factory, session, kind, severity, sr, n):
     return np.clip(signal * level, -1.0, 1.0).astype(np.float32)
 
 
-def _factory_session(rng, unit, domain):
+def _factory_session(rng, unit, domain, split):
     """The clip's recording session (its operating condition and the factory's state), and the
     attributes it names: the speed (a source speed, or the target domain's) and the load."""
     sessions, weights = unit["sessions"][domain]
-    session = sessions[rng.choice(len(sessions), p=weights)]
+    session = sessions[rng.choice(len(sessions), p=weights[split])]
     return session, {"spd": f"{session['spd']:.2f}", "load": str(session["load"])}
 
 
@@ -526,13 +529,14 @@ def make_machine_sounds(
     noise bed of slowly varying level and colour, other machines that run or not, and
     intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
     passing), more or fewer per session. Clips of one session are near-duplicates, clips of
-    two sessions are not. Levels are those of the normal machine (within +-0.3 dB per clip:
-    real clips of a section spread 0.1-0.2 dB), so an anomaly that adds sound makes the clip
-    louder, as on real machines. The anomalies are the same kinds, applied to the machine
-    before the mixing, ten times as strong at the same ``severity`` (they must stand out of a
-    unit's normal variability and of the factory's noise); clicks, friction and modulation are
-    an excess of the unit's own wear (at its knock resonance, in its rubbing band, at its
-    unbalance rate).
+    two sessions are not; the training and the test clips come from the same sessions in shares
+    of their own (a session frequent in training may be rare at test time). Levels are those
+    of the normal machine (within +-0.3 dB per clip: real clips of a section spread 0.1-0.2
+    dB), so an anomaly that adds sound makes the clip louder, as on real machines. The
+    anomalies are the same kinds, applied to the machine before the mixing, ten times as strong
+    at the same ``severity`` (they must stand out of a unit's normal variability and of the
+    factory's noise); clicks, friction and modulation are an excess of the unit's own wear (at
+    its knock resonance, in its rubbing band, at its unbalance rate).
     ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
@@ -642,7 +646,7 @@ def make_machine_sounds(
                     attributes = {"spd": f"{speed:.2f}"}
                     wave = _synthesize(clip_rng, machine, sec, domain, kind or None, severity, sr, n)
                 else:
-                    session, attributes = _factory_session(clip_rng, sec, domain)
+                    session, attributes = _factory_session(clip_rng, sec, domain, split)
                     wave = _synthesize_factory(
                         clip_rng, sec, machine["factory"], session, kind or None, severity, sr, n
                     )
