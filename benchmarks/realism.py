@@ -132,18 +132,27 @@ def nn_spread(F, section):
     return float(np.mean(spreads))
 
 
-def anomaly_alignment(F, section, F_test, anomaly, section_test):
+def section_means(F, section):
+    """(the sections, their mean features in within-section standard deviations, those
+    standard deviations: the root mean of the sections' variances)."""
     ids = list(np.unique(section))
+    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
+    return ids, np.array([F[section == s].mean(axis=0) for s in ids]) / within, within
+
+
+def anomaly_shift(F_test, anomaly, here, within):
+    """The anomalous clips' mean minus the normal clips' among ``here``, in ``within`` units."""
+    return (F_test[here & (anomaly == 1)].mean(axis=0) - F_test[here & (anomaly == 0)].mean(axis=0)) / within
+
+
+def anomaly_alignment(F, section, F_test, anomaly, section_test):
+    ids, means, within = section_means(F, section)
     if len(ids) < 2:
         return float("nan")
-    means = np.array([F[section == s].mean(axis=0) for s in ids])
-    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
     cosines = []
     for s in np.unique(section_test):
-        here = section_test == s
-        bad, good = F_test[here & (anomaly == 1)], F_test[here & (anomaly == 0)]
-        shift = (bad.mean(axis=0) - good.mean(axis=0)) / within
-        toward = [(means[j] - means[ids.index(s)]) / within for j in range(len(ids)) if ids[j] != s]
+        shift = anomaly_shift(F_test, anomaly, section_test == s, within)
+        toward = [means[j] - means[ids.index(s)] for j in range(len(ids)) if ids[j] != s]
         cosines.append(max(float(shift @ v / np.linalg.norm(shift) / np.linalg.norm(v)) for v in toward))
     return float(np.mean(cosines))
 
@@ -151,18 +160,16 @@ def anomaly_alignment(F, section, F_test, anomaly, section_test):
 def id_scatter(F, section):
     """(share of the between-section scatter in the std-over-time features, share on its first
     principal axis); ``F`` as :func:`pooled_db` makes it: the means, then the stds."""
-    ids = np.unique(section)
+    ids, means, _ = section_means(F, section)
     if len(ids) < 2:
         return float("nan"), float("nan")
-    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
-    means = np.array([F[section == s].mean(axis=0) for s in ids]) / within
     means -= means.mean(axis=0)
     total = np.sum(means**2)
     axes = np.linalg.svd(means, compute_uv=False) ** 2
     return float(np.sum(means[:, F.shape[1] // 2 :] ** 2) / total), float(axes[0] / axes.sum())
 
 
-def test_normal_shift(F, section, F_test, anomaly, section_test):
+def shift_of_test_normals(F, section, F_test, anomaly, section_test):
     shifts = []
     for s in np.unique(section_test):
         scaler = StandardScaler().fit(F[section == s])
@@ -179,19 +186,15 @@ def id_axis(F, section, F_test, anomaly, section_test):
     means in within-section standard deviations): the position of every section and the
     anomalies' mean shift, both in that section's standard deviations along the axis, and the
     shift's norm and participation ratio (the number of features it effectively spreads over)."""
-    ids = list(np.unique(section))
-    within = np.sqrt(np.mean([F[section == s].var(axis=0) for s in ids], axis=0)) + 1e-9
-    means = np.array([F[section == s].mean(axis=0) for s in ids]) / within
-    axis = np.linalg.svd(means - means.mean(axis=0))[2][0]
+    ids, means, within = section_means(F, section)
+    means -= means.mean(axis=0)
+    axis = np.linalg.svd(means)[2][0]
     rows = {}
     for s in np.unique(section_test):
         sd = ((F[section == s] / within) @ axis).std()
-        here = section_test == s
-        shift = (
-            F_test[here & (anomaly == 1)].mean(axis=0) - F_test[here & (anomaly == 0)].mean(axis=0)
-        ) / within
+        shift = anomaly_shift(F_test, anomaly, section_test == s, within)
         rows[s] = {
-            "positions": dict(zip(ids, (means - means.mean(axis=0)) @ axis / sd)),
+            "positions": dict(zip(ids, means @ axis / sd)),
             "shift": float(shift @ axis / sd),
             "norm": float(np.linalg.norm(shift)),
             "features": float(np.sum(shift**2) ** 2 / np.sum(shift**4)),
@@ -221,7 +224,7 @@ def measure(X, section, test=None, separate_test=True):
         effect = anomaly_effect(F_test, anomaly, section_test)
         alignment = anomaly_alignment(F, section, F_test, anomaly, section_test)
         if separate_test:
-            shift = test_normal_shift(F, section, F_test, anomaly, section_test)
+            shift = shift_of_test_normals(F, section, F_test, anomaly, section_test)
     in_std, first_axis = id_scatter(F, section)
     return {
         "flatness": float(np.median(props[:, 0])),

@@ -130,7 +130,7 @@ def test_realism_properties_measure_what_they_name():
     # test normals of the training clips' recordings lie as near them as they lie to each other;
     # test normals of another recording (an offset) do not
     fresh = rng.normal(size=(40, 20))
-    assert realism.test_normal_shift(independent, section, fresh, anomaly, test_section) == pytest.approx(
+    assert realism.shift_of_test_normals(independent, section, fresh, anomaly, test_section) == pytest.approx(
         1.0, abs=0.25
     )
-    assert realism.test_normal_shift(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
+    assert realism.shift_of_test_normals(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
