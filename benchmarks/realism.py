@@ -321,27 +321,32 @@ def main(argv=None):
             (test.X, test.anomaly, test.section),
             True,
         )
+    # the per-section reports: the sets of more than one ID, with their features
+    reports = [
+        (
+            name,
+            pooled_db(X),
+            np.asarray(section),
+            pooled_db(test[0]),
+            np.asarray(test[1]),
+            np.asarray(test[2]),
+        )
+        for name, (X, section, test, _) in sets.items()
+        if (args.axis or args.probe) and len(np.unique(section)) > 1
+    ]
     if args.axis:
-        for name, (X, section, test, _) in sets.items():
-            if len(np.unique(section)) < 2:
-                continue
-            F, F_test = pooled_db(X), pooled_db(test[0])
-            rows = id_axis(F, np.asarray(section), F_test, np.asarray(test[1]), np.asarray(test[2]))
-            for s, row in rows.items():
+        for name, *features in reports:
+            for s, row in id_axis(*features).items():
                 where = " ".join(f"{k} {v:+.1f}" for k, v in row["positions"].items())
                 print(
                     f"{name:36s} {s}: IDs at {where}; its anomalies move {row['shift']:+.1f} (shift norm "
-                    f"{row['norm']:.1f}, over {row['features']:.0f} of {F.shape[1]} features)",
+                    f"{row['norm']:.1f}, over {row['features']:.0f} of {features[0].shape[1]} features)",
                     flush=True,
                 )
         return
     if args.probe:
-        for name, (X, section, test, _) in sets.items():
-            if len(np.unique(section)) < 2:
-                continue
-            F, F_test = pooled_db(X), pooled_db(test[0])
-            rows = probe(F, np.asarray(section), F_test, np.asarray(test[1]), np.asarray(test[2]))
-            cells = "  ".join(f"{s}: {p:.3f} / {k:.3f}" for s, (p, k) in rows.items())
+        for name, *features in reports:
+            cells = "  ".join(f"{s}: {p:.3f} / {k:.3f}" for s, (p, k) in probe(*features).items())
             print(f"{name:36s} linear ID posterior / pooled kNN AUC  {cells}", flush=True)
         return
     header = None
