@@ -8,6 +8,10 @@ Run: python benchmarks/realism.py [--seed 11]
      python benchmarks/realism.py --axis [--seed 11]   (per test section: where the sections lie
          on the first between-section axis and how far its anomalies move along it, in its own
          standard deviations on that axis; the shift's norm and how many features it spans)
+     python benchmarks/realism.py --subspace [--seed 11]   (per test section: the share of the
+         anomaly shift in the between-section subspace; on the discriminant axes, the anomaly
+         shift and the test normals' offset in its own standard deviations, and the AUC of the
+         distance there)
 
 Sets (normal clips only): the real DCASE 2020 slider training clips (four machine IDs, MIMII),
 the real DCASE 2023 valve split's normal clips (one section), and ``make_machine_sounds`` with
@@ -202,6 +206,39 @@ def id_axis(F, section, F_test, anomaly, section_test):
     return rows
 
 
+def id_subspace(F, section, F_test, anomaly, section_test):
+    """Per test section, in the subspace of what tells the sections apart: the share of the
+    anomalies' mean shift (standardized pooled log-mel) that lies in the span of the section
+    means (the n - 1 between-section directions of 128), and on the discriminant axes of a
+    linear discriminant analysis (shrinkage), in the section's own standard deviations along
+    them: the anomalies' mean shift, the normal test clips' offset from the training clips, and
+    the AUC of the distance to the section's training mean there (a detector of what the units
+    differ in, blind to everything else)."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.metrics import roc_auc_score
+
+    scaler = StandardScaler().fit(F)
+    Z, Z_test = scaler.transform(F), scaler.transform(F_test)
+    ids = list(np.unique(section))
+    means = np.array([Z[section == s].mean(axis=0) for s in ids])
+    between = np.linalg.svd(means - means.mean(axis=0), full_matrices=False)[2][: len(ids) - 1]
+    lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(Z, section)
+    L, L_test = lda.transform(Z), lda.transform(Z_test)
+    rows = {}
+    for s in np.unique(section_test):
+        here, own = section_test == s, section == s
+        normal, bad = here & (anomaly == 0), here & (anomaly == 1)
+        shift = Z_test[bad].mean(axis=0) - Z_test[normal].mean(axis=0)
+        sd, centre = L[own].std(axis=0), L[own].mean(axis=0)
+        rows[s] = {
+            "share": float(np.sum((between @ shift) ** 2) / np.sum(shift**2)),
+            "shift": float(np.linalg.norm((L_test[bad].mean(axis=0) - L_test[normal].mean(axis=0)) / sd)),
+            "offset": float(np.linalg.norm((L_test[normal].mean(axis=0) - centre) / sd)),
+            "auc": float(roc_auc_score(anomaly[here], np.linalg.norm((L_test[here] - centre) / sd, axis=1))),
+        }
+    return rows
+
+
 def anomaly_effect(F, anomaly, section):
     effects = []
     for s in np.unique(section):
@@ -279,6 +316,9 @@ def main(argv=None):
     parser.add_argument("--probe", action="store_true", help="the linear ID posterior against the kNN")
     parser.add_argument("--by-kind", action="store_true", help="the factory's anomaly columns per kind")
     parser.add_argument("--axis", action="store_true", help="the IDs and the anomalies on the first ID axis")
+    parser.add_argument(
+        "--subspace", action="store_true", help="the anomalies and the test normals in the ID subspace"
+    )
     args = parser.parse_args(argv)
     if args.by_kind:
         kw = dict(n_sections=4, domains=("source",), realism="factory", random_state=args.seed)
@@ -332,7 +372,7 @@ def main(argv=None):
             np.asarray(test[2]),
         )
         for name, (X, section, test, _) in sets.items()
-        if (args.axis or args.probe) and len(np.unique(section)) > 1
+        if (args.axis or args.probe or args.subspace) and len(np.unique(section)) > 1
     ]
     if args.axis:
         for name, *features in reports:
@@ -341,6 +381,16 @@ def main(argv=None):
                 print(
                     f"{name:36s} {s}: IDs at {where}; its anomalies move {row['shift']:+.1f} (shift norm "
                     f"{row['norm']:.1f}, over {row['features']:.0f} of {features[0].shape[1]} features)",
+                    flush=True,
+                )
+        return
+    if args.subspace:
+        for name, *features in reports:
+            for s, row in id_subspace(*features).items():
+                print(
+                    f"{name:36s} {s}: {row['share']:.2f} of the anomaly shift in the ID subspace; on the "
+                    f"discriminant axes the anomalies move {row['shift']:.1f}, the test normals lie "
+                    f"{row['offset']:.1f} from the training clips; distance AUC {row['auc']:.3f}",
                     flush=True,
                 )
         return

@@ -134,3 +134,32 @@ def test_realism_properties_measure_what_they_name():
         1.0, abs=0.25
     )
     assert realism.shift_of_test_normals(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
+
+
+def test_realism_id_subspace_measures_what_it_names():
+    realism = load_script("realism")
+    rng = np.random.default_rng(1)
+    section = np.repeat(["a", "b", "c"], 40)
+    # three sections apart in features 0-4 and 5-9; features 10-19 do not tell them apart
+    F = rng.normal(size=(120, 20))
+    F[section == "b", :5] += 4.0
+    F[section == "c", 5:10] += 4.0
+    test_section = np.repeat(["a"], 60)
+    anomaly = np.repeat([0, 1], 30)
+    fresh = rng.normal(size=(60, 20))
+    # anomalies that move a toward b: the shift lies in the ID subspace, several of a's standard
+    # deviations there, and the distance there detects them; a move where no unit is does neither
+    toward = fresh + 3.0 * anomaly[:, None] * (np.arange(20) < 5)
+    away = fresh + 3.0 * anomaly[:, None] * (np.arange(20) >= 15)
+    row = realism.id_subspace(F, section, toward, anomaly, test_section)["a"]
+    assert row["share"] > 0.8 and row["shift"] > 4.0 and row["auc"] > 0.95
+    row = realism.id_subspace(F, section, away, anomaly, test_section)["a"]
+    assert row["share"] < 0.2 and row["shift"] < 1.5 and row["auc"] < 0.7
+    # test normals of other recordings: an offset in features no ID differs in (norm 4.7) leaves
+    # them near where the training clips lie in the ID subspace, one toward b (norm 3.4) does not
+    assert row["offset"] < 0.6
+
+    def offset(shifted):
+        return realism.id_subspace(F, section, away + 1.5 * shifted, anomaly, test_section)["a"]["offset"]
+
+    assert offset(np.arange(20) >= 10) < 1.0 and offset(np.arange(20) < 5) > 2.0
