@@ -12,6 +12,10 @@ Run: python benchmarks/realism.py [--seed 11]
          anomaly shift in the between-section subspace; on the discriminant axes, the anomaly
          shift and the test normals' offset in its own standard deviations, and the AUC of the
          distance there)
+     python benchmarks/realism.py --spread [--seed 11]   (per section, the 10th / 50th / 90th
+         percentile of the nearest-neighbour distances behind "NN spread"; per group of eight
+         bands, the within-section spread of the band levels and the between-section spread of
+         their fluctuation)
 
 Sets (normal clips only): the real DCASE 2020 slider training clips (four machine IDs, MIMII),
 the real DCASE 2023 valve split's normal clips (one section), and ``make_machine_sounds`` with
@@ -127,13 +131,30 @@ def id_accuracy(F, section):
     return float(cross_val_score(classifier, F, section, cv=folds).mean())
 
 
-def nn_spread(F, section):
-    spreads = []
+def nearest_distances(F, section):
+    """Per section, each clip's distance to its nearest other clip of the section (the
+    section's standardized features)."""
+    out = {}
     for s in np.unique(section):
         Z = StandardScaler().fit_transform(F[section == s])
-        nearest = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)[0][:, 1]
-        spreads.append(np.percentile(nearest, 90) / np.percentile(nearest, 10))
-    return float(np.mean(spreads))
+        out[s] = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)[0][:, 1]
+    return out
+
+
+def nn_spread(F, section):
+    nearest = nearest_distances(F, section).values()
+    return float(np.mean([np.percentile(d, 90) / np.percentile(d, 10) for d in nearest]))
+
+
+def band_spreads(F, section, groups=8):
+    """``F`` as :func:`pooled_db` makes it, per group of adjacent bands: (the within-section
+    standard deviation of the bands' mean levels, dB; the between-section standard deviation
+    of the section means of the bands' standard deviations over time, dB)."""
+    ids = np.unique(section)
+    half = F.shape[1] // 2
+    within = np.sqrt(np.mean([F[section == s, :half].var(axis=0) for s in ids], axis=0))
+    between = np.array([F[section == s, half:].mean(axis=0) for s in ids]).std(axis=0)
+    return within.reshape(groups, -1).mean(axis=1), between.reshape(groups, -1).mean(axis=1)
 
 
 def section_means(F, section):
@@ -227,13 +248,12 @@ def id_subspace(F, section, F_test, anomaly, section_test):
     rows = {}
     for s in np.unique(section_test):
         here, own = section_test == s, section == s
-        normal, bad = here & (anomaly == 0), here & (anomaly == 1)
-        shift = Z_test[bad].mean(axis=0) - Z_test[normal].mean(axis=0)
+        shift = anomaly_shift(Z_test, anomaly, here, 1.0)
         sd, centre = L[own].std(axis=0), L[own].mean(axis=0)
         rows[s] = {
             "share": float(np.sum((between @ shift) ** 2) / np.sum(shift**2)),
-            "shift": float(np.linalg.norm((L_test[bad].mean(axis=0) - L_test[normal].mean(axis=0)) / sd)),
-            "offset": float(np.linalg.norm((L_test[normal].mean(axis=0) - centre) / sd)),
+            "shift": float(np.linalg.norm(anomaly_shift(L_test, anomaly, here, sd))),
+            "offset": float(np.linalg.norm((L_test[here & (anomaly == 0)].mean(axis=0) - centre) / sd)),
             "auc": float(roc_auc_score(anomaly[here], np.linalg.norm((L_test[here] - centre) / sd, axis=1))),
         }
     return rows
@@ -319,6 +339,9 @@ def main(argv=None):
     parser.add_argument(
         "--subspace", action="store_true", help="the anomalies and the test normals in the ID subspace"
     )
+    parser.add_argument(
+        "--spread", action="store_true", help="nearest-neighbour percentiles and band spreads"
+    )
     args = parser.parse_args(argv)
     if args.by_kind:
         kw = dict(n_sections=4, domains=("source",), realism="factory", random_state=args.seed)
@@ -372,7 +395,7 @@ def main(argv=None):
             np.asarray(test[2]),
         )
         for name, (X, section, test, _) in sets.items()
-        if (args.axis or args.probe or args.subspace) and len(np.unique(section)) > 1
+        if (args.axis or args.probe or args.subspace or args.spread) and len(np.unique(section)) > 1
     ]
     if args.axis:
         for name, *features in reports:
@@ -383,6 +406,21 @@ def main(argv=None):
                     f"{row['norm']:.1f}, over {row['features']:.0f} of {features[0].shape[1]} features)",
                     flush=True,
                 )
+        return
+    if args.spread:
+        for name, F, section, *_ in reports:
+            nearest = nearest_distances(F, section)
+            cells = " ".join(
+                f"{s} {np.percentile(d, 10):.1f}/{np.median(d):.1f}/{np.percentile(d, 90):.1f}"
+                for s, d in nearest.items()
+            )
+            within, between = band_spreads(F, section)
+            print(
+                f"{name:36s} NN distance p10/p50/p90: {cells}; band level sd within IDs (dB, low to high) "
+                f"{' '.join(f'{v:.1f}' for v in within)}; between-ID sd of band fluctuation (dB) "
+                f"{' '.join(f'{v:.2f}' for v in between)}",
+                flush=True,
+            )
         return
     if args.subspace:
         for name, *features in reports:

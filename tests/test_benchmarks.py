@@ -155,11 +155,35 @@ def test_realism_id_subspace_measures_what_it_names():
     assert row["share"] > 0.8 and row["shift"] > 4.0 and row["auc"] > 0.95
     row = realism.id_subspace(F, section, away, anomaly, test_section)["a"]
     assert row["share"] < 0.2 and row["shift"] < 1.5 and row["auc"] < 0.7
-    # test normals of other recordings: an offset in features no ID differs in (norm 4.7) leaves
-    # them near where the training clips lie in the ID subspace, one toward b (norm 3.4) does not
+    # test normals drawn as the training clips lie where these do in the ID subspace; an offset
+    # in features no ID differs in (norm 4.7) leaves them near there, one toward b (norm 3.4) not
     assert row["offset"] < 0.6
 
     def offset(shifted):
         return realism.id_subspace(F, section, away + 1.5 * shifted, anomaly, test_section)["a"]["offset"]
 
     assert offset(np.arange(20) >= 10) < 1.0 and offset(np.arange(20) < 5) > 2.0
+
+
+def test_realism_spreads_measure_what_they_name():
+    realism = load_script("realism")
+    rng = np.random.default_rng(2)
+    section = np.repeat(["a", "b"], 40)
+    # 16 bands: means in the first half of the columns, standard deviations over time in the
+    # second; the band levels of the upper eight vary 3 dB within a section, the sections differ
+    # by 2 dB in the fluctuation of the top four bands only
+    F = np.zeros((80, 32))
+    F[:, :16] = rng.normal(size=(80, 16)) * np.r_[np.full(8, 0.5), np.full(8, 3.0)]
+    F[:, 16:] = 0.1 * rng.normal(size=(80, 16))
+    F[section == "b", 28:] += 2.0
+    within, between = realism.band_spreads(F, section, groups=4)
+    np.testing.assert_allclose(within, [0.5, 0.5, 3.0, 3.0], rtol=0.25)
+    assert between[-1] == pytest.approx(1.0, abs=0.1) and np.all(between[:-1] < 0.1)
+    # clips in near-duplicate pairs: the nearest distances are small; the pairs' spread sets NN spread
+    pairs = np.repeat(rng.normal(size=(40, 20)), 2, axis=0) + 0.05 * rng.normal(size=(80, 20))
+    nearest = realism.nearest_distances(pairs, section)
+    assert set(nearest) == {"a", "b"} and all(len(d) == 40 for d in nearest.values())
+    assert max(np.percentile(d, 90) for d in nearest.values()) < 0.5
+    assert realism.nn_spread(pairs, section) == pytest.approx(
+        np.mean([np.percentile(d, 90) / np.percentile(d, 10) for d in nearest.values()])
+    )
