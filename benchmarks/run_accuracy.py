@@ -294,14 +294,22 @@ COMPARE_RECIPES = (
 """The recipes of ``--compare-real``, each at its CPU setting, beside the pooled kNN."""
 
 
-def factory_machine(seed, n_train=60, n_test=25, duration=10.0, n_sections=4):
+SLIDER_FAULTS = ("clicks", "modulation", "friction")
+"""The generator's kinds of the real slider's three faults (MIMII: a damaged rail, a loose belt,
+no grease): the carriage knocking on the damage, the belt's uneven drive, a dry rail rubbing."""
+
+
+def factory_machine(seed, n_train=60, n_test=25, duration=10.0, n_sections=4, anomaly_kinds=SLIDER_FAULTS):
     """A DCASE 2020-shaped synthetic machine of ``make_machine_sounds(realism="factory")``: four IDs,
-    one domain, ``n_train`` training clips per ID, ``n_test`` normal + ``n_test`` anomalous per ID."""
+    one domain, ``n_train`` training clips per ID, ``n_test`` normal + ``n_test`` anomalous per ID,
+    the anomalies of the slider's kinds of fault (``SLIDER_FAULTS``) by default."""
     kw = dict(
         n_sections=n_sections, domains=("source",), duration=duration, realism="factory", random_state=seed
     )
     train = make_machine_sounds(n_normal=n_train, split="train", **kw)
-    test = make_machine_sounds(n_normal=n_test, n_anomalous=n_test, split="test", **kw)
+    test = make_machine_sounds(
+        n_normal=n_test, n_anomalous=n_test, split="test", anomaly_kinds=anomaly_kinds, **kw
+    )
     for part in (train, test):  # machine IDs, as DCASE 2020 names them: its protocol (one domain)
         part.section = np.array([s.replace("section_", "id_") for s in part.section], dtype=object)
         part.y = part.section.copy()

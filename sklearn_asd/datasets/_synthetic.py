@@ -182,25 +182,34 @@ _LOADS = (1, 2, 3)
 _SNR_DB = (-6.0, 0.0, 6.0)  # MIMII's three mixing levels: one per machine
 _SNR_SPREAD_DB = 0.5  # the clip's own SNR, around its session's
 _EVENT_KINDS = ("impact", "hiss", "beep", "engine")
-# the factory's anomalies at a severity: ten times the clean machine's strengths, for they must
-# stand out of a unit's normal variability and of the factory's noise (calibrated on one seed
-# at MIMII's -6 dB by benchmarks/realism.py's model-free anomaly effect, before any model ran)
+# the factory's other anomalies (not of the wear) at a severity: ten times the clean machine's
+# strengths, for they must stand out of a unit's normal variability and of the factory's noise
+# (calibrated on one seed at MIMII's -6 dB by benchmarks/realism.py's model-free anomaly
+# effect, before any model ran)
 _FACTORY_STRENGTH = 10.0
 # units of one product model: how far a unit's build lies from the model's (a scale on each
 # property's spread: speed 0.6 %, harmonic balance and resonance gains 9 %, resonance
 # frequencies 1.2 %); at 0.3 a linear classifier on pooled log-mel tells the four units of the
 # design seeds apart 86-95 % of the time, the real slider IDs 92 % (benchmarks/realism.py)
 _UNIT_SPREAD = 0.3
-# every unit's normal wear (rubbing level, knock amplitude, unbalance depth, relative to the
-# unit-RMS machine; the faults' at severity 0.3: 0.75, 18 and 0.8) and its spread over units
-# (log-normal sigma: a factor of 2.7 between units one sigma apart)
-_WEAR = {"rub": 0.2, "knock": 2.0, "wobble": 0.1}
-_WEAR_SPREAD = 1.0
-# recording sessions per unit and domain (one operating condition and factory state each), the
-# Dirichlet concentration of their shares of the clips (below 1: some sessions are rare), the
-# session's SNR around the machine's, and how far a clip varies within its session (a scale
-# on the clip's harmonic balance 2 %, noise 1.5 %, speed 0.08 %)
+# every unit's normal wear, relative to the unit-RMS machine: its rubbing's level, its knocks'
+# amplitude (two modes at one power), its unbalance's largest modulation depth
+_WEAR = {"rub": 1.2, "knock": 24.0, "wobble": 0.8}
+# what the units' wear differs in, its character: three shares (the rubbing's in bursts, the
+# knocks' in their upper mode, the unbalance's depth), logit-normal over units with this sigma
+# (a share of 0.05-0.95 two sigma apart); a fault of the kind moves its share this many logits
+# to the other side of one half, toward the units of the other character, and its wear (rubbing,
+# knocks) this much louder
+_CHARACTER_SPREAD = 1.5
+_CHARACTER_STEP = 5.0
+_FAULT_GAIN = 1.25
+# recording sessions per unit and domain (one operating condition and machine state each), the
+# factory's states (its background recordings, shared by all units), the Dirichlet
+# concentration of the shares of the clips each holds (below 1: some are rare), a state's SNR
+# around the machine's, and how far a clip varies within its session (a scale on the clip's
+# harmonic balance 2 %, noise 1.5 %, speed 0.08 %)
 _N_SESSIONS = 16
+_N_FACTORY_STATES = 16
 _N_TARGET_SESSIONS = 2
 _SESSION_CONCENTRATION = 0.7
 _SESSION_SNR_DB = 3.0
@@ -238,11 +247,13 @@ def _design_factory(rng, n_sections, sr):
         "stroke_level": rng.choice([0.0, rng.uniform(0.5, 3.0)]),
         "stroke_freq": rng.uniform(0.05, 0.35) * sr,
         "stroke_decay": rng.uniform(0.004, 0.03),
-        # the processes that faults are an excess of (wear): rubbing in a high band, knocks of a
-        # loose part, an unbalance that modulates the sound; every unit has some of each
+        # the wear that faults change: rubbing in a high band, knocks of a loose part (below the
+        # rubbing's band, not masked by it), an unbalance that modulates the sound; every unit
+        # has some of each
         "rub_low": rng.uniform(0.16, 0.28) * sr,
         "rub_rate": rng.uniform(0.3, 1.5),
-        "knock_freq": rng.uniform(0.09, 0.37) * sr,
+        "knock_below": rng.uniform(0.45, 0.75),
+        "knock_rate": rng.uniform(1.0, 4.0),
         "wobble_rate": rng.uniform(4.0, 12.0),
     }
     units = []
@@ -261,16 +272,14 @@ def _design_factory(rng, n_sections, sr):
                 "stroke_level": model["stroke_level"] * rng.lognormal(0.0, 0.2 * spread),
                 "stroke_freq": model["stroke_freq"] * rng.lognormal(0.0, 0.05 * spread),
                 "stroke_decay": model["stroke_decay"] * rng.lognormal(0.0, 0.2 * spread),
-                # how worn this unit is: its normal rubbing, knocking and unbalance, at its own
-                # band and rate; they differ from unit to unit by far more than the build does
+                # its wear: rubbing, knocking and unbalance at its own band and rate, and their
+                # character, in which units differ by far more than in their build
                 "rub_low": model["rub_low"] * rng.lognormal(0.0, 0.04 * spread),
                 "rub_rate": model["rub_rate"] * rng.lognormal(0.0, 0.2 * spread),
-                "rub_level": _WEAR["rub"] * rng.lognormal(0.0, _WEAR_SPREAD),
-                "knock_freq": model["knock_freq"] * rng.lognormal(0.0, 0.04 * spread),
-                "knock_rate": rng.uniform(1.0, 4.0),
-                "knock_level": _WEAR["knock"] * rng.lognormal(0.0, _WEAR_SPREAD),
+                "knock_freq": model["knock_below"] * model["rub_low"] * rng.lognormal(0.0, 0.04 * spread),
+                "knock_rate": model["knock_rate"] * rng.lognormal(0.0, 0.2 * spread),
                 "wobble_rate": model["wobble_rate"] * rng.lognormal(0.0, 0.05 * spread),
-                "wobble_depth": _WEAR["wobble"] * rng.lognormal(0.0, _WEAR_SPREAD),
+                "character": rng.normal(0.0, _CHARACTER_SPREAD, 3),
                 # the target domain: a speed outside the source speeds
                 "target_speed": 1.0 + rng.choice([-1, 1]) * rng.uniform(0.12, 0.2),
             }
@@ -287,23 +296,49 @@ def _design_factory(rng, n_sections, sr):
             }
             for f in hum_f0
         ],
-        "event_rate": rng.uniform(0.06, 0.18),  # events per second (a session: x0.45-2.2)
+        "event_rate": rng.uniform(0.06, 0.18),  # events per second (a state: x0.45-2.2)
         "snr_db": float(rng.choice(_SNR_DB)),
     }
+    factory["states"] = _design_factory_states(rng, factory)
     for unit in units:
-        unit["sessions"] = {
-            domain: _design_sessions(rng, factory, unit, domain) for domain in ("source", "target")
-        }
+        unit["sessions"] = {domain: _design_sessions(rng, unit, domain) for domain in ("source", "target")}
     return {"units": units, "factory": factory}
 
 
-def _design_sessions(rng, factory, unit, domain):
+def _design_factory_states(rng, factory):
+    """The factory's states (its noise colour and level, which other machines run, how busy it
+    is, its SNR around the machine's) and the share of the clips of each split each holds.
+
+    MIMII records the machines and the factory apart and mixes them: the background of a
+    clip is a stretch of the factory's own recordings, the same for every machine ID, so which
+    state a clip's background is in tells nothing about the unit. (Drawn per unit, the states'
+    differences become the units' on a few training clips, and a classifier of the units flags
+    normal test clips from states rare in training: ``benchmarks/README``.)
+    """
+    states = [
+        {
+            "snr_db": rng.uniform(-_SESSION_SNR_DB, _SESSION_SNR_DB),
+            "bed_slope": factory["bed_slope"] + rng.uniform(-0.3, 0.3),
+            "bed_walk_db": rng.uniform(0.3, 1.5),
+            "hums": rng.random(len(factory["hums"])) < 0.5,
+            "hum_levels": rng.lognormal(0.0, 0.3, len(factory["hums"])),
+            "event_rate": factory["event_rate"] * rng.lognormal(0.0, 0.8),
+        }
+        for _ in range(_N_FACTORY_STATES)
+    ]
+    weights = {
+        split: rng.dirichlet(np.full(_N_FACTORY_STATES, _SESSION_CONCENTRATION)) for split in _SPLIT_CODES
+    }
+    return states, weights
+
+
+def _design_sessions(rng, unit, domain):
     """The recording sessions of one unit in one domain, and the share of its clips each holds.
 
     Real clips are cut from a few long recordings: clips of one session are near-duplicates,
-    clips of two sessions differ in the factory's state (its noise colour and level, which other
-    machines run, how busy it is) and in the machine's (warm or cold: its harmonic balance and
-    noise), and some sessions are rare. On standardized pooled log-mel, the real slider's
+    clips of two sessions differ in the machine's state (warm or cold: its harmonic balance and
+    noise) and in the factory's (its background, :func:`_design_factory_states`), and some
+    sessions are rare. On standardized pooled log-mel, the real slider's
     nearest-neighbour distances between normal clips of one ID spread by a factor of 4 from
     the 10th to the 90th percentile (``benchmarks/realism.py``); clips drawn independently
     spread by 1.5. Each split has its own shares (``{"train": ..., "test": ...}``): the real
@@ -317,12 +352,6 @@ def _design_sessions(rng, factory, unit, domain):
             # the operating condition (DCASE records one condition per session)
             "spd": unit["target_speed"] if domain == "target" else rng.choice(_SOURCE_SPEEDS),
             "load": int(rng.choice(_LOADS)),
-            "snr_db": rng.uniform(-_SESSION_SNR_DB, _SESSION_SNR_DB),
-            "bed_slope": factory["bed_slope"] + rng.uniform(-0.3, 0.3),
-            "bed_walk_db": rng.uniform(0.3, 1.5),
-            "hums": rng.random(len(factory["hums"])) < 0.5,
-            "hum_levels": rng.lognormal(0.0, 0.3, len(factory["hums"])),
-            "event_rate": factory["event_rate"] * rng.lognormal(0.0, 0.8),
             "harmonic_balance": rng.lognormal(0.0, 0.4, n_harm),
             "noise_level": rng.lognormal(0.0, 0.3),
         }
@@ -340,29 +369,29 @@ def _level_walk(rng, n, sr, depth_db):
     return 10.0 ** (np.interp(np.linspace(0, n_knots - 1, n), np.arange(n_knots), knots) / 20.0)
 
 
-def _factory_background(rng, factory, n, sr, session):
+def _factory_background(rng, factory, n, sr, state):
     """The factory's sound in one clip: a noise bed of slowly varying level, other machines that
     run or not, and intermittent events (impacts, hiss of air, beeps, an engine passing) that
-    are not anomalies; in the state of the recording ``session`` (which machines run, the bed's
-    colour and level walk, how busy the factory is). Unit variance."""
+    are not anomalies; in the factory's ``state`` (which machines run, the bed's colour and
+    level walk, how busy the factory is). Unit variance."""
     t = np.arange(n) / sr
     bed = _shaped_noise(
         rng,
         n,
         sr,
         lambda f: (
-            (1.0 / np.maximum(f, 30.0) ** (session["bed_slope"] / 2.0))
+            (1.0 / np.maximum(f, 30.0) ** (state["bed_slope"] / 2.0))
             * (1.0 + sum(2.0 / (1.0 + ((f - p) / 80.0) ** 2) for p in factory["bed_peaks"]))
         ),
     )
-    out = bed * _level_walk(rng, n, sr, session["bed_walk_db"])
-    for hum, on, gain in zip(factory["hums"], session["hums"], session["hum_levels"]):
+    out = bed * _level_walk(rng, n, sr, state["bed_walk_db"])
+    for hum, on, gain in zip(factory["hums"], state["hums"], state["hum_levels"]):
         if on:
             phase = 2 * np.pi * hum["f0"] * (1.0 + rng.uniform(-0.01, 0.01)) * t
             coefs = hum["amps"] * np.exp(1j * rng.uniform(0, 2 * np.pi, len(hum["amps"])))
             wave = _harmonic_sum(coefs, phase)
             out = out + gain * hum["level"] * rng.uniform(0.8, 1.2) * wave / (np.std(wave) + 1e-12)
-    for _ in range(rng.poisson(session["event_rate"] * n / sr)):
+    for _ in range(rng.poisson(state["event_rate"] * n / sr)):
         kind = _EVENT_KINDS[rng.integers(len(_EVENT_KINDS))]
         length = int(
             sr * {"impact": 0.15, "hiss": 1.0, "beep": 0.3, "engine": 2.0}[kind] * rng.uniform(0.5, 1.5)
@@ -395,6 +424,43 @@ def _rub(rng, unit):
 def _knock(rng, unit):
     """The clip's knock resonance and rate: the unit's, within a few percent (the rate, 30 %)."""
     return unit["knock_freq"] * rng.lognormal(0.0, 0.03), unit["knock_rate"] * rng.lognormal(0.0, 0.3)
+
+
+# the faults that change the character of the unit's wear: the index of their share
+_CHARACTER_KINDS = {"friction": 0, "clicks": 1, "modulation": 2}
+
+
+def _character(unit, kind=None, step=0.0):
+    """The unit's three wear shares (rubbing in bursts, knocks in their upper mode, unbalance
+    depth); a fault ``kind`` of them moves its share ``step`` logits toward the other side of
+    one half (past it when the share is within ``step`` of it)."""
+    z = np.array(unit["character"], dtype=float)
+    if kind in _CHARACTER_KINDS:
+        j = _CHARACTER_KINDS[kind]
+        z[j] -= np.copysign(step, z[j])
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _rubbing(rng, n, sr, low, rate, share):
+    """Rubbing in the band from ``low`` to 1.6 ``low``: a steady hiss and bursts half the time,
+    two independent noises, ``share`` of the power in the bursts; unit variance."""
+    t = np.arange(n) / sr
+
+    def band():
+        return _shaped_noise(rng, n, sr, lambda f: ((f > low) & (f < low * 1.6)).astype(float))
+
+    gate = np.sin(2 * np.pi * rate * t + rng.uniform(0, 2 * np.pi)) > 0
+    return np.sqrt(1.0 - share) * band() + np.sqrt(2.0 * share) * gate * band()
+
+
+def _knocks(seed, n, sr, amplitude, freq, rate, share):
+    """Knocks of a loose part that ring in two modes (``freq`` and 1.3 ``freq``), ``share`` of
+    their power in the upper one; one draw of knock times per ``seed``, so that a unit's normal
+    and changed knocks differ in their modes only."""
+    out = np.zeros(n)
+    for f, part in ((freq, 1.0 - share), (1.3 * freq, share)):
+        _add_clicks(np.random.default_rng(seed), out, sr, amplitude * np.sqrt(part), f, rate)
+    return out
 
 
 def _synthesize_factory(rng, unit, factory, session, kind, severity, sr, n):
@@ -455,39 +521,58 @@ def _synthesize_factory(rng, unit, factory, session, kind, severity, sr, n):
         for start in (times * sr).astype(int):
             stop = min(n, start + len(stroke))
             other[start:stop] += unit["stroke_level"] * rng.uniform(0.7, 1.3) * stroke[: stop - start]
-    # the unit's wear, at its own level: rubbing in its band, knocks of a loose part, unbalance
-    other += unit["rub_level"] * rng.lognormal(0.0, 0.2) * _friction(rng, n, sr, *_rub(rng, unit))
-    _add_clicks(rng, other, sr, unit["knock_level"], *_knock(rng, unit))
+    # the unit's wear, of its own character: rubbing in its band, knocks of a loose part,
+    # an unbalance that modulates the sound
+    rub_share, knock_share, wobble_share = _character(unit)
+    rub, rub_level = _rub(rng, unit), _WEAR["rub"] * rng.lognormal(0.0, 0.2)
+    rubbing = rub_level * _rubbing(rng, n, sr, *rub, rub_share)
+    knock, knock_seed = _knock(rng, unit), rng.integers(2**63)
+    knocks = _knocks(knock_seed, n, sr, _WEAR["knock"], *knock, knock_share)
     wobble_rate = unit["wobble_rate"] * rng.lognormal(0.0, 0.03)
-    wobble = np.sin(2 * np.pi * wobble_rate * t + rng.uniform(0, 2 * np.pi))
-    rhythm = (
-        1.0
-        + unit["rhythm_depth"]
-        * np.sin(2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi))
-    ) * (1.0 + unit["wobble_depth"] * rng.lognormal(0.0, 0.2) * wobble)
-    normal_rms = np.sqrt(np.mean(((normal + other) * rhythm) ** 2)) + 1e-12  # the normal machine's
-    # the faults: an excess of the unit's own wear (its rubbing, its knocks, its unbalance)
-    if kind == "modulation":
-        rhythm = rhythm * (1.0 + 0.8 * min(1.0, severity) * wobble)
-    machine = (harmonics + other) * rhythm / normal_rms
-    if kind == "clicks":
-        _add_clicks(rng, machine, sr, 6.0 * severity, *_knock(rng, unit))
-    elif kind == "friction":
-        machine += 0.25 * severity * _friction(rng, n, sr, *_rub(rng, unit))
-    snr_db = factory["snr_db"] + session["snr_db"] + rng.uniform(-_SNR_SPREAD_DB, _SNR_SPREAD_DB)
+    wobble = (
+        _WEAR["wobble"]
+        * rng.lognormal(0.0, 0.2)
+        * np.sin(2 * np.pi * wobble_rate * t + rng.uniform(0, 2 * np.pi))
+    )
+    rhythm = 1.0 + unit["rhythm_depth"] * np.sin(
+        2 * np.pi * unit["rhythm_rate"] * rng.uniform(0.9, 1.1) * t + rng.uniform(0, 2 * np.pi)
+    )
+    normal_rms = np.sqrt(
+        np.mean(((normal + other + rubbing + knocks) * rhythm * (1.0 + wobble_share * wobble)) ** 2)
+    )
+    # the faults of the wear change its character (toward that of other units: the real slider's
+    # anomalies move an ID toward the others, benchmarks/README) and make it a little louder
+    step, fault_gain = _CHARACTER_STEP * severity / 3.0, 1.0 + (_FAULT_GAIN - 1.0) * severity / 3.0
+    changed = _character(unit, kind, step)
+    if kind == "friction":
+        rubbing = fault_gain * rub_level * _rubbing(rng, n, sr, *rub, changed[0])
+    elif kind == "clicks":
+        knocks = _knocks(knock_seed, n, sr, fault_gain * _WEAR["knock"], *knock, changed[1])
+    elif kind == "modulation":
+        wobble_share = changed[2]
+    machine = (
+        (harmonics + other + rubbing + knocks) * rhythm * (1.0 + wobble_share * wobble) / (normal_rms + 1e-12)
+    )
+    state = session["state"]
+    snr_db = factory["snr_db"] + state["snr_db"] + rng.uniform(-_SNR_SPREAD_DB, _SNR_SPREAD_DB)
     noise_gain = 10.0 ** (-snr_db / 20.0)
-    signal = machine + noise_gain * _factory_background(rng, factory, n, sr, session)
+    signal = machine + noise_gain * _factory_background(rng, factory, n, sr, state)
     # the normal clip's level: the mix of a unit-RMS machine and its background, within
     # +-0.3 dB (real clips of a section spread 0.1-0.2 dB: benchmarks/realism.py)
     level = _TARGET_RMS * 10.0 ** (rng.uniform(-0.3, 0.3) / 20.0) / np.sqrt(1.0 + noise_gain**2)
     return np.clip(signal * level, -1.0, 1.0).astype(np.float32)
 
 
-def _factory_session(rng, unit, domain, split):
-    """The clip's recording session (its operating condition and the factory's state), and the
-    attributes it names: the speed (a source speed, or the target domain's) and the load."""
+def _factory_session(rng, unit, factory, domain, split):
+    """The clip's recording session (its operating condition and the machine's state, with the
+    factory's state under ``"state"``), and the attributes it names: the speed (a source speed,
+    or the target domain's) and the load."""
     sessions, weights = unit["sessions"][domain]
-    session = sessions[rng.choice(len(sessions), p=weights[split])]
+    states, state_weights = factory["states"]
+    session = {
+        **sessions[rng.choice(len(sessions), p=weights[split])],
+        "state": states[rng.choice(len(states), p=state_weights[split])],
+    }
     return session, {"spd": f"{session['spd']:.2f}", "load": str(session["load"])}
 
 
@@ -519,24 +604,31 @@ def make_machine_sounds(
     ``realism="factory"`` records the machine as MIMII and DCASE record theirs: the sections
     are separate physical units of one product model, each with its own build (a speed within a
     few percent of the model's, its own harmonic balance, resonances, noise and rhythm) and its
-    own normal wear (rubbing, knocks of a loose part, an unbalance that modulates the sound);
-    each unit is recorded in sessions (16 in the source domain, 2 in the target domain, some
-    rare), each one operating condition, the attributes ``spd`` (one of 0.94 / 1.00 / 1.06 in
-    the source domain, a speed 12-20 % away in the target domain) and ``load`` (1-3: harmonic
-    balance and noise), and one state of the machine (its harmonic balance and noise) and of
-    the factory, whose sound is shared by all units and mixed at the machine's SNR (one of
-    MIMII's -6, 0 and 6 dB, drawn with the machine) +-3 dB per session and +-0.5 dB per clip: a
+    own normal wear (rubbing, knocks of a loose part, an unbalance that modulates the sound) of
+    its own character, in which units differ most: how much of its rubbing comes in bursts
+    rather than as a steady hiss, which of two modes its knocks ring in, how deeply its
+    unbalance modulates. Each unit is recorded in sessions (16 in the source domain, 2 in the
+    target domain, some rare), each one operating condition, the attributes ``spd`` (one of
+    0.94 / 1.00 / 1.06 in the source domain, a speed 12-20 % away in the target domain) and
+    ``load`` (1-3: harmonic balance and noise), and one state of the machine (its harmonic
+    balance and noise). The factory's sound is mixed in as MIMII mixes its factory recordings,
+    from one set of 16 states shared by all units (some rare), at the machine's SNR (one of
+    MIMII's -6, 0 and 6 dB, drawn with the machine) +-3 dB per state and +-0.5 dB per clip: a
     noise bed of slowly varying level and colour, other machines that run or not, and
     intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
-    passing), more or fewer per session. Clips of one session are near-duplicates, clips of
-    two sessions are not; the training and the test clips come from the same sessions in shares
-    of their own (a session frequent in training may be rare at test time). Levels are those
-    of the normal machine (within +-0.3 dB per clip: real clips of a section spread 0.1-0.2
-    dB), so an anomaly that adds sound makes the clip louder, as on real machines. The
-    anomalies are the same kinds, applied to the machine before the mixing, ten times as strong
-    at the same ``severity`` (they must stand out of a unit's normal variability and of the
-    factory's noise); clicks, friction and modulation are an excess of the unit's own wear (at
-    its knock resonance, in its rubbing band, at its unbalance rate).
+    passing), more or fewer per state. Clips of one session are near-duplicates, clips of two
+    sessions are not; the training and the test clips come from the same sessions and states
+    in shares of their own (a session frequent in training may be rare at test time). Levels
+    are those of the normal machine (within +-0.3 dB per clip: real clips of a section spread
+    0.1-0.2 dB), so an anomaly that adds sound makes the clip louder, as on real machines. The
+    anomalies are applied to the machine before the mixing. Clicks, friction and modulation
+    change the character of the unit's wear toward that of the other units (its knocks' power
+    into the other mode, its rubbing from hiss into bursts or back, its unbalance deeper or
+    shallower: at ``severity=0.3`` a share moves 5 logits across one half, and the knocks and
+    the rubbing get 1.25 times louder; both scale with ``severity``), as the real slider's
+    faults move an ID toward the others; the other kinds are the clean machine's, ten times as
+    strong at the same ``severity`` (they must stand out of a unit's normal variability and of
+    the factory's noise).
     ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
@@ -646,7 +738,7 @@ def make_machine_sounds(
                     attributes = {"spd": f"{speed:.2f}"}
                     wave = _synthesize(clip_rng, machine, sec, domain, kind or None, severity, sr, n)
                 else:
-                    session, attributes = _factory_session(clip_rng, sec, domain, split)
+                    session, attributes = _factory_session(clip_rng, sec, machine["factory"], domain, split)
                     wave = _synthesize_factory(
                         clip_rng, sec, machine["factory"], session, kind or None, severity, sr, n
                     )
