@@ -52,6 +52,18 @@ def test_accuracy_summary_is_mean_and_sd_over_seeds():
     assert summary["ae"] == [(0.6, 0.0), (0.6, 0.0)]  # one seed: no spread
 
 
+def test_compare_real_machine_is_dcase_2020_shaped_with_the_sliders_faults():
+    run_accuracy = load_script("run_accuracy")
+    train, test = run_accuracy.factory_machine(0, n_train=3, n_test=2, duration=0.5)
+    assert set(train.section) == set(test.section) == {"id_00", "id_01", "id_02", "id_03"}
+    np.testing.assert_array_equal(train.y, train.section)
+    assert set(train.domain) == set(test.domain) == {"source"} and not train.outlier.any()
+    assert train.anomaly.sum() == 0 and test.anomaly.sum() == 8
+    # the anomalies are of the real slider's three kinds of fault only
+    kinds = set(test.anomaly_kind[test.anomaly == 1])
+    assert kinds <= set(run_accuracy.SLIDER_FAULTS) == {"clicks", "modulation", "friction"}
+
+
 def test_accuracy_model_selection_is_exact_for_a_full_name():
     run_accuracy = load_script("run_accuracy")
     names = ["hai2024", "hai2024_dual_branch", "hai2024_oevae", "kazakova2022", "kazakova2022_classifier"]
