@@ -182,6 +182,8 @@ _LOADS = (1, 2, 3)
 _SNR_DB = (-6.0, 0.0, 6.0)  # MIMII's three mixing levels: one per machine
 _SNR_SPREAD_DB = 0.5  # the clip's own SNR, around its session's
 _EVENT_KINDS = ("impact", "hiss", "beep", "engine")
+_N_EVENT_SOURCES = 8  # the factory's sources of events, two of each kind
+_EVENT_LENGTHS = {"impact": 0.15, "hiss": 1.0, "beep": 0.3, "engine": 2.0}  # seconds, x0.5-1.5
 # the factory's other anomalies (not of the wear) at a severity: ten times the clean machine's
 # strengths, for they must stand out of a unit's normal variability and of the factory's noise
 # (calibrated on one seed at MIMII's -6 dB by benchmarks/realism.py's model-free anomaly
@@ -214,6 +216,14 @@ _N_TARGET_SESSIONS = 2
 _SESSION_CONCENTRATION = 0.7
 _SESSION_SNR_DB = 3.0
 _CLIP_SPREAD = 0.1
+# each factory state's noise bed has a colour of its own (a recording of its own): a smooth
+# gain over log frequency, this many dB (sd) at each of its knots; the real slider's normal
+# clips of one ID spread 2.2-3.6 dB in each band's mean level (sd; the first and the second
+# half of a clip correlate 0.90-0.95 in it: a condition of the recording, not of the moment),
+# the factory's states without it 0.9-1.4 dB (0.49-0.86), with it 2.4-3.1 (0.91-0.96) on the
+# design seeds (benchmarks/README)
+_STATE_COLOUR_DB = 6.0
+_N_COLOUR_KNOTS = 8
 
 
 def _design_factory(rng, n_sections, sr):
@@ -302,7 +312,35 @@ def _design_factory(rng, n_sections, sr):
     factory["states"] = _design_factory_states(rng, factory)
     for unit in units:
         unit["sessions"] = {domain: _design_sessions(rng, unit, domain) for domain in ("source", "target")}
+    # drawn last, so that the rest of a seed's design stays as it was without them
+    factory["sources"] = _design_event_sources(rng, sr)
+    for state in factory["states"][0]:
+        state["source_weights"] = rng.dirichlet(np.full(_N_EVENT_SOURCES, _SESSION_CONCENTRATION))
+        state["colour_db"] = rng.normal(0.0, _STATE_COLOUR_DB, _N_COLOUR_KNOTS)
     return {"units": units, "factory": factory}
+
+
+def _design_event_sources(rng, sr):
+    """The factory's sources of events: its own impacts, air valves, beepers and vehicles, each
+    of one sound (an impact's ring, a hiss's band, a beep's pitch, an engine's), so that the
+    events of its clips recur as those of a real factory do; events drawn afresh each time make
+    every clip differ from every other in its own bands, and leave the normal clips of a unit
+    none near-duplicate (``benchmarks/README``)."""
+    sources = []
+    for j in range(_N_EVENT_SOURCES):
+        kind = _EVENT_KINDS[j % len(_EVENT_KINDS)]
+        sources.append(
+            {
+                "kind": kind,
+                "length": _EVENT_LENGTHS[kind] * rng.uniform(0.5, 1.5),
+                "decay": rng.uniform(0.01, 0.05),
+                "low": rng.uniform(0.1, 0.3) * sr,
+                "pitch": rng.uniform(800.0, 3000.0),
+                "f0": rng.uniform(25.0, 60.0),
+                "level": rng.uniform(0.5, 1.5),
+            }
+        )
+    return sources
 
 
 def _design_factory_states(rng, factory):
@@ -369,6 +407,13 @@ def _level_walk(rng, n, sr, depth_db):
     return 10.0 ** (np.interp(np.linspace(0, n_knots - 1, n), np.arange(n_knots), knots) / 20.0)
 
 
+def _colour(f, sr, knots_db):
+    """A smooth gain curve over frequency: ``knots_db`` (dB) spread evenly on a log-frequency
+    axis from 50 Hz to the Nyquist frequency, interpolated between them."""
+    where = np.linspace(np.log(50.0), np.log(0.5 * sr), len(knots_db))
+    return 10.0 ** (np.interp(np.log(np.maximum(f, 50.0)), where, knots_db) / 20.0)
+
+
 def _factory_background(rng, factory, n, sr, state):
     """The factory's sound in one clip: a noise bed of slowly varying level, other machines that
     run or not, and intermittent events (impacts, hiss of air, beeps, an engine passing) that
@@ -382,6 +427,7 @@ def _factory_background(rng, factory, n, sr, state):
         lambda f: (
             (1.0 / np.maximum(f, 30.0) ** (state["bed_slope"] / 2.0))
             * (1.0 + sum(2.0 / (1.0 + ((f - p) / 80.0) ** 2) for p in factory["bed_peaks"]))
+            * _colour(f, sr, state["colour_db"])
         ),
     )
     out = bed * _level_walk(rng, n, sr, state["bed_walk_db"])
@@ -391,28 +437,27 @@ def _factory_background(rng, factory, n, sr, state):
             coefs = hum["amps"] * np.exp(1j * rng.uniform(0, 2 * np.pi, len(hum["amps"])))
             wave = _harmonic_sum(coefs, phase)
             out = out + gain * hum["level"] * rng.uniform(0.8, 1.2) * wave / (np.std(wave) + 1e-12)
+    sources = factory["sources"]
     for _ in range(rng.poisson(state["event_rate"] * n / sr)):
-        kind = _EVENT_KINDS[rng.integers(len(_EVENT_KINDS))]
-        length = int(
-            sr * {"impact": 0.15, "hiss": 1.0, "beep": 0.3, "engine": 2.0}[kind] * rng.uniform(0.5, 1.5)
-        )
-        length = min(length, n)
+        source = sources[rng.choice(len(sources), p=state["source_weights"])]
+        kind = source["kind"]
+        length = min(int(sr * source["length"] * rng.uniform(0.8, 1.25)), n)
         start = int(rng.integers(0, n - length + 1))
         te = np.arange(length) / sr
         if kind == "impact":
-            event = rng.standard_normal(length) * np.exp(-te / rng.uniform(0.01, 0.05))
+            event = rng.standard_normal(length) * np.exp(-te / source["decay"])
         elif kind == "hiss":
-            lo = rng.uniform(0.1, 0.3) * sr
+            lo = source["low"]
             event = _shaped_noise(rng, length, sr, lambda f, lo=lo: ((f > lo) & (f < 1.5 * lo)).astype(float))
             event *= np.sin(np.pi * te / te[-1]) if length > 1 else 1.0
         elif kind == "beep":
-            event = np.sin(2 * np.pi * rng.uniform(800.0, 3000.0) * te) * (np.sin(2 * np.pi * 2.0 * te) > 0)
+            event = np.sin(2 * np.pi * source["pitch"] * te) * (np.sin(2 * np.pi * 2.0 * te) > 0)
         else:
-            f0 = rng.uniform(25.0, 60.0) * (1.0 + 0.3 * te / te[-1])
+            f0 = source["f0"] * rng.uniform(0.95, 1.05) * (1.0 + 0.3 * te / te[-1])
             event = _harmonic_sum(np.ones(6) / np.arange(1, 7), 2 * np.pi * np.cumsum(f0) / sr)
             event *= np.sin(np.pi * te / te[-1])
         event /= np.std(event) + 1e-12
-        out[start : start + length] += rng.uniform(0.5, 1.5) * event
+        out[start : start + length] += source["level"] * rng.uniform(0.8, 1.25) * event
     return out / (np.std(out) + 1e-12)
 
 
