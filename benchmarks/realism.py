@@ -56,6 +56,13 @@ clips:
   slider IDs: in the upper bands' fluctuation), near 0, in their long-term spectrum;
 - ID axis share: the share of that scatter on its first principal axis: near 1, the units
   lie on one line (one property, such as wear, tells them apart);
+- band level sd (dB): per section, the standard deviation over clips of each band's mean level
+  (the first half of the pooled log-mel), median over bands, mean over sections: how far the
+  clips of one ID differ in their long-term spectrum;
+- half reliability: per section, the correlation over clips between the band's mean level in the
+  first and in the second half of each clip, median over bands, mean over sections: near 1, the
+  clips differ by conditions that last the whole clip (the recording's); near 0, by what
+  happens in the moment (events, noise);
 - test NN shift: per test section, the median distance from a normal test clip to its nearest
   training clip over the median distance from a training clip to its nearest other training
   clip (the section's standardized pooled log-mel), mean over sections: near 1, test normals come
@@ -103,6 +110,23 @@ def pooled_db(X, sr=16000):
         )
         feats.append(np.r_[m.mean(axis=1), m.std(axis=1)])
     return np.asarray(feats)
+
+
+def band_level_spread(F, section):
+    half = F.shape[1] // 2
+    return float(np.mean([np.median(F[section == s, :half].std(axis=0)) for s in np.unique(section)]))
+
+
+def half_reliability(F_first, F_second, section):
+    """``F_first`` / ``F_second``: :func:`pooled_db` of the first and the second half of each clip."""
+    half = F_first.shape[1] // 2
+    out = []
+    for s in np.unique(section):
+        a, b = F_first[section == s, :half], F_second[section == s, :half]
+        a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+        r = np.sum(a * b, axis=0) / np.sqrt(np.sum(a**2, axis=0) * np.sum(b**2, axis=0) + 1e-30)
+        out.append(np.median(r))
+    return float(np.mean(out))
 
 
 def id_separation(F, section):
@@ -275,6 +299,8 @@ def measure(X, section, test=None, separate_test=True):
     section = np.asarray(section)
     spread = np.mean([props[section == s, 3].std() for s in np.unique(section)])
     F = pooled_db(X)
+    X = np.asarray(X)
+    halves = pooled_db(X[:, : X.shape[1] // 2]), pooled_db(X[:, X.shape[1] // 2 :])
     effect = alignment = shift = float("nan")
     if test is not None:
         F_test, anomaly, section_test = pooled_db(test[0]), np.asarray(test[1]), np.asarray(test[2])
@@ -288,6 +314,8 @@ def measure(X, section, test=None, separate_test=True):
         "fluctuation dB": float(np.median(props[:, 1])),
         "SNR est. dB": float(np.median(props[:, 2])),
         "level spread dB": float(spread),
+        "band level sd dB": band_level_spread(F, section),
+        "half reliability": half_reliability(*halves, section),
         "ID separation": id_separation(F, section),
         "ID accuracy": id_accuracy(F, section),
         "NN spread": nn_spread(F, section),

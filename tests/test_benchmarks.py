@@ -146,6 +146,14 @@ def test_realism_properties_measure_what_they_name():
         1.0, abs=0.25
     )
     assert realism.shift_of_test_normals(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
+    # the band levels' spread over clips, in the first half of the features (the means over time)
+    levels = np.c_[2.0 * independent[:, :10], 9.0 * independent[:, 10:]]
+    assert realism.band_level_spread(levels, section) == pytest.approx(2.0, rel=0.2)
+    # clips that differ by a condition of the whole clip: its halves agree; by the moment: they do not
+    condition = rng.normal(size=(80, 20))
+    first, second = condition + 0.2 * rng.normal(size=(80, 20)), condition + 0.2 * rng.normal(size=(80, 20))
+    assert realism.half_reliability(first, second, section) > 0.9
+    assert abs(realism.half_reliability(independent, fresh.repeat(2, axis=0), section)) < 0.3
 
 
 def test_realism_id_subspace_measures_what_it_names():

@@ -659,11 +659,13 @@ def make_machine_sounds(
     balance and noise). The factory's sound is mixed in as MIMII mixes its factory recordings,
     from one set of 16 states shared by all units (some rare), at the machine's SNR (one of
     MIMII's -6, 0 and 6 dB, drawn with the machine) +-3 dB per state and +-0.5 dB per clip: a
-    noise bed of slowly varying level and colour, other machines that run or not, and
+    noise bed of slowly varying level and of its state's colour (each state a recording of its
+    own: a smooth gain over log frequency, 6 dB per knot), other machines that run or not, and
     intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
-    passing), more or fewer per state. Clips of one session are near-duplicates, clips of two
-    sessions are not; the training and the test clips come from the same sessions and states
-    in shares of their own (a session frequent in training may be rare at test time). Levels
+    passing) from the factory's own eight sources, more or fewer per state. Clips of one
+    session are near-duplicates, clips of two sessions are not; the training and the test
+    clips come from the same sessions and states in shares of their own (a session frequent in
+    training may be rare at test time). Levels
     are those of the normal machine (within +-0.3 dB per clip: real clips of a section spread
     0.1-0.2 dB), so an anomaly that adds sound makes the clip louder, as on real machines. The
     anomalies are applied to the machine before the mixing. Clicks, friction and modulation
