@@ -324,8 +324,8 @@ def _design_event_sources(rng, sr):
     """The factory's sources of events: its own impacts, air valves, beepers and vehicles, each
     of one sound (an impact's ring, a hiss's band, a beep's pitch, an engine's), so that the
     events of its clips recur as those of a real factory do; events drawn afresh each time make
-    every clip differ from every other in its own bands, and leave the normal clips of a unit
-    none near-duplicate (``benchmarks/README``)."""
+    every clip differ from every other in bands of its own, and leave no two normal clips of a
+    unit near-duplicates (``benchmarks/README``)."""
     sources = []
     for j in range(_N_EVENT_SOURCES):
         kind = _EVENT_KINDS[j % len(_EVENT_KINDS)]
@@ -646,36 +646,35 @@ def make_machine_sounds(
     harmonic, a drift of the rotation speed, amplitude modulation, or
     friction noise, each scaled by ``severity``.
 
-    ``realism="factory"`` records the machine as MIMII and DCASE record theirs: the sections
-    are separate physical units of one product model, each with its own build (a speed within a
-    few percent of the model's, its own harmonic balance, resonances, noise and rhythm) and its
-    own normal wear (rubbing, knocks of a loose part, an unbalance that modulates the sound) of
-    its own character, in which units differ most: how much of its rubbing comes in bursts
-    rather than as a steady hiss, which of two modes its knocks ring in, how deeply its
-    unbalance modulates. Each unit is recorded in sessions (16 in the source domain, 2 in the
-    target domain, some rare), each one operating condition, the attributes ``spd`` (one of
-    0.94 / 1.00 / 1.06 in the source domain, a speed 12-20 % away in the target domain) and
-    ``load`` (1-3: harmonic balance and noise), and one state of the machine (its harmonic
-    balance and noise). The factory's sound is mixed in as MIMII mixes its factory recordings,
-    from one set of 16 states shared by all units (some rare), at the machine's SNR (one of
-    MIMII's -6, 0 and 6 dB, drawn with the machine) +-3 dB per state and +-0.5 dB per clip: a
-    noise bed of slowly varying level and of its state's colour (each state a recording of its
-    own: a smooth gain over log frequency, 6 dB per knot), other machines that run or not, and
-    intermittent events that are not anomalies (impacts, hiss of air, beeps, an engine
-    passing) from the factory's own eight sources, more or fewer per state. Clips of one
-    session are near-duplicates, clips of two sessions are not; the training and the test
-    clips come from the same sessions and states in shares of their own (a session frequent in
-    training may be rare at test time). Levels
-    are those of the normal machine (within +-0.3 dB per clip: real clips of a section spread
-    0.1-0.2 dB), so an anomaly that adds sound makes the clip louder, as on real machines. The
-    anomalies are applied to the machine before the mixing. Clicks, friction and modulation
-    change the character of the unit's wear toward that of the other units (its knocks' power
-    into the other mode, its rubbing from hiss into bursts or back, its unbalance deeper or
-    shallower: at ``severity=0.3`` a share moves 5 logits across one half, and the knocks and
-    the rubbing get 1.25 times louder; both scale with ``severity``), as the real slider's
-    faults move an ID toward the others; the other kinds are the clean machine's, ten times as
-    strong at the same ``severity`` (they must stand out of a unit's normal variability and of
-    the factory's noise).
+    ``realism="factory"`` records the machine as MIMII and DCASE record theirs: the sections are
+    separate physical units of one product model, each with its own build (a speed within a few
+    percent of the model's, its own harmonic balance, resonances, noise and rhythm) and its own
+    normal wear (rubbing, knocks of a loose part, an unbalance that modulates the sound) of its
+    own character, in which units differ most: how much of its rubbing comes in bursts rather
+    than as a steady hiss, which of two modes its knocks ring in, how deeply its unbalance
+    modulates. Each unit is recorded in sessions (16 in the source domain, 2 in the target
+    domain, some rare), each one operating condition, the attributes ``spd`` (one of 0.94 / 1.00
+    / 1.06 in the source domain, a speed 12-20 % away in the target domain) and ``load`` (1-3:
+    harmonic balance and noise), and one state of the machine (its harmonic balance and noise).
+    The factory's sound is mixed in as MIMII mixes its factory recordings, from one set of 16
+    states shared by all units (some rare), at the machine's SNR (one of MIMII's -6, 0 and 6 dB,
+    drawn with the machine) +-3 dB per state and +-0.5 dB per clip: a noise bed of slowly
+    varying level and of its state's colour (each state a recording of its own: a smooth gain
+    over log frequency, 6 dB per knot), other machines that run or not, and intermittent events
+    that are not anomalies (impacts, hiss of air, beeps, an engine passing) from the factory's
+    own eight sources, more or fewer per state. Clips of one session are near-duplicates, clips
+    of two sessions are not; the training and the test clips come from the same sessions and
+    states in shares of their own (a session frequent in training may be rare at test time).
+    Levels are those of the normal machine (within +-0.3 dB per clip: real clips of a section
+    spread 0.1-0.2 dB), so an anomaly that adds sound makes the clip louder, as on real
+    machines. The anomalies are applied to the machine before the mixing. Clicks, friction and
+    modulation change the character of the unit's wear toward that of the other units (its
+    knocks' power into the other mode, its rubbing from hiss into bursts or back, its unbalance
+    deeper or shallower: at ``severity=0.3`` a share moves 5 logits across one half, and the
+    knocks and the rubbing get 1.25 times louder; both scale with ``severity``), as the real
+    slider's faults move an ID toward the others; the other kinds are the clean machine's, ten
+    times as strong at the same ``severity`` (they must stand out of a unit's normal variability
+    and of the factory's noise).
     ``benchmarks/README`` measures both settings against real recordings.
 
     The machine (its sections and target shift) is drawn from
