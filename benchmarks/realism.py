@@ -112,21 +112,44 @@ def pooled_db(X, sr=16000):
     return np.asarray(feats)
 
 
-def band_level_spread(F, section):
+def _part(F, part):
+    """The means over time (the first half of :func:`pooled_db`'s features) or the stds."""
     half = F.shape[1] // 2
-    return float(np.mean([np.median(F[section == s, :half].std(axis=0)) for s in np.unique(section)]))
+    return F[:, :half] if part == "means" else F[:, half:]
 
 
-def half_reliability(F_first, F_second, section):
-    """``F_first`` / ``F_second``: :func:`pooled_db` of the first and the second half of each clip."""
-    half = F_first.shape[1] // 2
-    out = []
+def band_level_spreads(F, section, part="means"):
+    """Per section, the median over bands of the standard deviation over clips (dB)."""
+    return {s: float(np.median(_part(F[section == s], part).std(axis=0))) for s in np.unique(section)}
+
+
+def half_reliabilities(F_first, F_second, section, part="means"):
+    """Per section, the median over bands of the correlation over clips between the first and the
+    second half of each clip; ``F_first`` / ``F_second``: :func:`pooled_db` of those halves."""
+    out = {}
     for s in np.unique(section):
-        a, b = F_first[section == s, :half], F_second[section == s, :half]
+        a, b = _part(F_first[section == s], part), _part(F_second[section == s], part)
         a, b = a - a.mean(axis=0), b - b.mean(axis=0)
         r = np.sum(a * b, axis=0) / np.sqrt(np.sum(a**2, axis=0) * np.sum(b**2, axis=0) + 1e-30)
-        out.append(np.median(r))
-    return float(np.mean(out))
+        out[s] = float(np.median(r))
+    return out
+
+
+def nn_clustering(F, section):
+    """Per section, the median distance from a clip to its nearest other clip over the median
+    distance to the section's mean (the section's standardized features): near 1, every clip
+    is about as far from every other (no near-duplicates); well below 1, clips come in groups."""
+    out = {}
+    for s, nearest in nearest_distances(F, section).items():
+        Z = StandardScaler().fit_transform(F[section == s])
+        out[s] = float(np.median(nearest) / np.median(np.linalg.norm(Z - Z.mean(axis=0), axis=1)))
+    return out
+
+
+def pooled_halves(X):
+    """:func:`pooled_db` of the first and of the second half of each clip."""
+    X = np.asarray(X)
+    return pooled_db(X[:, : X.shape[1] // 2]), pooled_db(X[:, X.shape[1] // 2 :])
 
 
 def id_separation(F, section):
@@ -299,8 +322,7 @@ def measure(X, section, test=None, separate_test=True):
     section = np.asarray(section)
     spread = np.mean([props[section == s, 3].std() for s in np.unique(section)])
     F = pooled_db(X)
-    X = np.asarray(X)
-    halves = pooled_db(X[:, : X.shape[1] // 2]), pooled_db(X[:, X.shape[1] // 2 :])
+    halves = pooled_halves(X)
     effect = alignment = shift = float("nan")
     if test is not None:
         F_test, anomaly, section_test = pooled_db(test[0]), np.asarray(test[1]), np.asarray(test[2])
@@ -314,8 +336,8 @@ def measure(X, section, test=None, separate_test=True):
         "fluctuation dB": float(np.median(props[:, 1])),
         "SNR est. dB": float(np.median(props[:, 2])),
         "level spread dB": float(spread),
-        "band level sd dB": band_level_spread(F, section),
-        "half reliability": half_reliability(*halves, section),
+        "band level sd dB": float(np.mean(list(band_level_spreads(F, section).values()))),
+        "half reliability": float(np.mean(list(half_reliabilities(*halves, section).values()))),
         "ID separation": id_separation(F, section),
         "ID accuracy": id_accuracy(F, section),
         "NN spread": nn_spread(F, section),
@@ -369,6 +391,9 @@ def main(argv=None):
     )
     parser.add_argument(
         "--spread", action="store_true", help="nearest-neighbour percentiles and band spreads"
+    )
+    parser.add_argument(
+        "--within", action="store_true", help="per ID: how the normal clips differ, and how lastingly"
     )
     args = parser.parse_args(argv)
     if args.by_kind:
@@ -434,6 +459,19 @@ def main(argv=None):
                     f"{row['norm']:.1f}, over {row['features']:.0f} of {features[0].shape[1]} features)",
                     flush=True,
                 )
+        return
+    if args.within:
+        for name, (X, section, *_) in sets.items():
+            section = np.asarray(section)
+            F, halves = pooled_db(X), pooled_halves(X)
+            cells = []
+            for part in ("means", "stds"):
+                sd, r = band_level_spreads(F, section, part), half_reliabilities(*halves, section, part)
+                cells.append(f"{part}: band sd " + " ".join(f"{sd[s]:.2f}" for s in sd))
+                cells.append("half reliability " + " ".join(f"{r[s]:.2f}" for s in r))
+            clustering = nn_clustering(F, section)
+            cells.append("NN / to-mean " + " ".join(f"{clustering[s]:.2f}" for s in clustering))
+            print(f"{name:36s} per ID, " + "; ".join(cells), flush=True)
         return
     if args.spread:
         for name, F, section, *_ in reports:

@@ -148,12 +148,19 @@ def test_realism_properties_measure_what_they_name():
     assert realism.shift_of_test_normals(independent, section, fresh + 1.5, anomaly, test_section) > 1.5
     # the band levels' spread over clips, in the first half of the features (the means over time)
     levels = np.c_[2.0 * independent[:, :10], 9.0 * independent[:, 10:]]
-    assert realism.band_level_spread(levels, section) == pytest.approx(2.0, rel=0.2)
+    assert realism.band_level_spreads(levels, section)["a"] == pytest.approx(2.0, rel=0.25)
+    assert realism.band_level_spreads(levels, section, "stds")["b"] == pytest.approx(9.0, rel=0.25)
     # clips that differ by a condition of the whole clip: its halves agree; by the moment: they do not
     condition = rng.normal(size=(80, 20))
     first, second = condition + 0.2 * rng.normal(size=(80, 20)), condition + 0.2 * rng.normal(size=(80, 20))
-    assert realism.half_reliability(first, second, section) > 0.9
-    assert abs(realism.half_reliability(independent, fresh.repeat(2, axis=0), section)) < 0.3
+    assert min(realism.half_reliabilities(first, second, section).values()) > 0.9
+    assert (
+        max(np.abs(list(realism.half_reliabilities(independent, fresh.repeat(2, axis=0), section).values())))
+        < 0.3
+    )
+    # clips in pairs of near-duplicates lie far nearer each other than the mean; independent ones do not
+    assert max(realism.nn_clustering(pairs, section).values()) < 0.3
+    assert min(realism.nn_clustering(independent, section).values()) > 0.7
 
 
 def test_realism_id_subspace_measures_what_it_names():
