@@ -146,6 +146,35 @@ def nn_clustering(F, section):
     return out
 
 
+def anomaly_loudness(X, anomaly, section):
+    """Per section, the anomalous clips' mean RMS level minus the normal clips' (dB)."""
+    level = 10.0 * np.log10(np.mean(np.square(np.asarray(X, dtype=np.float64)), axis=1) + 1e-20)
+    return {
+        s: float(
+            level[(section == s) & (anomaly == 1)].mean() - level[(section == s) & (anomaly == 0)].mean()
+        )
+        for s in np.unique(section)
+    }
+
+
+def screen(seed):
+    """:func:`probe` and the model-free columns on ``run_accuracy.factory_machine(seed)``."""
+    from run_accuracy import factory_machine
+
+    train, test = factory_machine(seed, n_train=60, n_test=30)
+    F, section = pooled_db(train.X), np.asarray(train.section)
+    F_test, anomaly, section_test = pooled_db(test.X), np.asarray(test.anomaly), np.asarray(test.section)
+    return {
+        "probe": probe(F, section, F_test, anomaly, section_test),
+        "anomaly effect": anomaly_effect(F_test, anomaly, section_test),
+        "louder dB": float(np.mean(list(anomaly_loudness(test.X, anomaly, section_test).values()))),
+        "NN spread": nn_spread(F, section),
+        "test NN shift": shift_of_test_normals(F, section, F_test, anomaly, section_test),
+        "ID accuracy": id_accuracy(F, section),
+        "NN clustering": float(np.mean(list(nn_clustering(F, section).values()))),
+    }
+
+
 def pooled_halves(X):
     """:func:`pooled_db` of the first and of the second half of each clip."""
     X = np.asarray(X)
@@ -393,9 +422,23 @@ def main(argv=None):
         "--spread", action="store_true", help="nearest-neighbour percentiles and band spreads"
     )
     parser.add_argument(
+        "--screen", action="store_true", help="the screen of a design on --compare-real's machine"
+    )
+    parser.add_argument(
         "--within", action="store_true", help="per ID: how the normal clips differ, and how lastingly"
     )
     args = parser.parse_args(argv)
+    if args.screen:
+        row = screen(args.seed)
+        probes = row.pop("probe")
+        cells = " ".join(f"{s} {p:.2f} / {k:.2f}" for s, (p, k) in probes.items())
+        mean = np.mean(list(probes.values()), axis=0)
+        print(
+            f"seed {args.seed}: linear ID posterior / pooled kNN {mean[0]:.2f} / {mean[1]:.2f} ({cells}); "
+            + "; ".join(f"{k} {v:.2f}" for k, v in row.items()),
+            flush=True,
+        )
+        return
     if args.by_kind:
         kw = dict(n_sections=4, domains=("source",), realism="factory", random_state=args.seed)
         train = make_machine_sounds(n_normal=60, split="train", **kw)

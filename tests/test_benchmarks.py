@@ -158,6 +158,10 @@ def test_realism_properties_measure_what_they_name():
         max(np.abs(list(realism.half_reliabilities(independent, fresh.repeat(2, axis=0), section).values())))
         < 0.3
     )
+    # anomalous clips twice the amplitude: 6 dB louder
+    clips = rng.normal(size=(40, 100))
+    clips[anomaly == 1] *= 2.0
+    assert realism.anomaly_loudness(clips, anomaly, test_section)["a"] == pytest.approx(6.02, abs=0.3)
     # clips in pairs of near-duplicates lie far nearer each other than the mean; independent ones do not
     assert max(realism.nn_clustering(pairs, section).values()) < 0.3
     assert min(realism.nn_clustering(independent, section).values()) > 0.7
