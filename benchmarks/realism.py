@@ -16,6 +16,16 @@ Run: python benchmarks/realism.py [--seed 11]
          percentile of the nearest-neighbour distances behind "NN spread"; per group of eight
          bands, the within-section spread of the band levels and the between-section spread of
          their fluctuation)
+     python benchmarks/realism.py --screen [--seed 3] [--snr-db 0]   (the design screen on
+         --compare-real's machine: the linear ID posterior / pooled kNN per ID and the
+         model-free columns; ``--snr-db`` another mixing level than --compare-real's 0 dB)
+     python benchmarks/realism.py --within [--seed 3]   (per ID: how the normal clips differ,
+         and how lastingly)
+     python benchmarks/realism.py --envelope [--seed 3] [--machine-only] [--snr-db 0]   (per
+         ID, the level of four bands over time: its standard deviation, its 95th over its 50th
+         percentile, its strongest autocorrelation at a lag of 0.2-4.8 s and that lag; the real
+         slider's training clips and --compare-real's machine, ``--machine-only`` without the
+         factory's sound, a diagnostic of what the factory covers)
 
 Sets (normal clips only): the real DCASE 2020 slider training clips (four machine IDs, MIMII),
 the real DCASE 2023 valve split's normal clips (one section), and ``make_machine_sounds`` with
@@ -157,11 +167,14 @@ def anomaly_loudness(X, anomaly, section):
     }
 
 
-def screen(seed):
-    """:func:`probe` and the model-free columns on ``run_accuracy.factory_machine(seed)``."""
-    from run_accuracy import factory_machine
+def screen(seed, snr_db=None):
+    """:func:`probe` and the model-free columns on ``run_accuracy.factory_machine(seed)``, at its
+    mixing level or at ``snr_db``."""
+    from run_accuracy import SLIDER_SNR_DB, factory_machine
 
-    train, test = factory_machine(seed, n_train=60, n_test=30)
+    train, test = factory_machine(
+        seed, n_train=60, n_test=30, snr_db=SLIDER_SNR_DB if snr_db is None else snr_db
+    )
     F, section = pooled_db(train.X), np.asarray(train.section)
     F_test, anomaly, section_test = pooled_db(test.X), np.asarray(test.anomaly), np.asarray(test.section)
     return {
@@ -172,6 +185,61 @@ def screen(seed):
         "test NN shift": shift_of_test_normals(F, section, F_test, anomaly, section_test),
         "ID accuracy": id_accuracy(F, section),
         "NN clustering": float(np.mean(list(nn_clustering(F, section).values()))),
+    }
+
+
+ENVELOPE_BANDS = ((50, 500), (500, 2000), (2000, 4000), (4000, 8000))  # Hz
+
+
+def band_envelopes(x, sr=16000):
+    """Per band of :data:`ENVELOPE_BANDS`, the clip's band level over time (dB, 64 ms frames, hop
+    32 ms): (its standard deviation, its 95th minus its 50th percentile, its largest
+    autocorrelation at a lag of 0.2-4.8 s, that lag in seconds). Bursts that recur at one
+    period (a slide rail's travel) show as a large percentile gap with a strong autocorrelation."""
+    power = np.abs(librosa.stft(np.asarray(x, dtype=float), n_fft=1024, hop_length=512)) ** 2
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=1024)
+    lags = np.arange(int(round(0.2 * sr / 512)), int(round(4.8 * sr / 512)) + 1)
+    rows = []
+    for low, high in ENVELOPE_BANDS:
+        level = 10.0 * np.log10(power[(freqs >= low) & (freqs < high)].sum(axis=0) + 1e-12)
+        centred = level - level.mean()
+        auto = np.correlate(centred, centred, "full")[len(centred) - 1 :] / (centred @ centred + 1e-12)
+        best = lags[np.argmax(auto[lags])]
+        rows.append(
+            (level.std(), np.percentile(level, 95) - np.percentile(level, 50), auto[best], best * 512 / sr)
+        )
+    return np.array(rows)
+
+
+def envelope_table(seed, machine_only=False, snr_db=None):
+    """:func:`band_envelopes`' means over the clips of each ID: {set name: {ID: array (bands, 4)}},
+    the real slider's training clips (when present) and ``run_accuracy.factory_machine(seed)``'s,
+    ``machine_only``: with the factory's sound replaced by silence; at its mixing level or at
+    ``snr_db``."""
+    from run_accuracy import SLIDER_SNR_DB, factory_machine
+
+    import sklearn_asd.datasets._synthetic as synthetic
+
+    sets = {}
+    if (DATA / "dcase2020_slider").is_dir():
+        slider = load_dcase(DATA / "dcase2020_slider", "slider", "train", n_jobs=2)
+        sets["real slider"] = (slider.X, np.asarray(slider.section))
+    background = synthetic._factory_background
+    if machine_only:
+        synthetic._factory_background = lambda rng, factory, n, sr, state: np.zeros(n)
+    try:
+        train, _ = factory_machine(
+            seed, n_train=60, n_test=1, snr_db=SLIDER_SNR_DB if snr_db is None else snr_db
+        )
+    finally:
+        synthetic._factory_background = background
+    sets[f"factory seed {seed}" + (", machine only" if machine_only else "")] = (
+        train.X,
+        np.asarray(train.section),
+    )
+    return {
+        name: {s: np.mean([band_envelopes(x) for x in X[section == s]], axis=0) for s in np.unique(section)}
+        for name, (X, section) in sets.items()
     }
 
 
@@ -425,11 +493,32 @@ def main(argv=None):
         "--screen", action="store_true", help="the screen of a design on --compare-real's machine"
     )
     parser.add_argument(
+        "--snr-db",
+        type=float,
+        default=None,
+        help="--screen, --envelope: the machine's mixing level (default: --compare-real's)",
+    )
+    parser.add_argument(
         "--within", action="store_true", help="per ID: how the normal clips differ, and how lastingly"
     )
+    parser.add_argument(
+        "--envelope", action="store_true", help="per ID: four bands' level over time (bursts, their period)"
+    )
+    parser.add_argument(
+        "--machine-only", action="store_true", help="with --envelope: the factory's sound left out"
+    )
     args = parser.parse_args(argv)
+    if args.envelope:
+        for name, rows in envelope_table(args.seed, args.machine_only, args.snr_db).items():
+            for s, bands in rows.items():
+                cells = "  ".join(
+                    f"{low}-{high} Hz: sd {sd:.2f} p95-p50 {gap:.1f} ac {ac:.2f} at {lag:.2f} s"
+                    for (low, high), (sd, gap, ac, lag) in zip(ENVELOPE_BANDS, bands)
+                )
+                print(f"{name:30s} {s}  {cells}", flush=True)
+        return
     if args.screen:
-        row = screen(args.seed)
+        row = screen(args.seed, args.snr_db)
         probes = row.pop("probe")
         cells = " ".join(f"{s} {p:.2f} / {k:.2f}" for s, (p, k) in probes.items())
         mean = np.mean(list(probes.values()), axis=0)

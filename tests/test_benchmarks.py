@@ -167,6 +167,25 @@ def test_realism_properties_measure_what_they_name():
     assert min(realism.nn_clustering(independent, section).values()) > 0.7
 
 
+def test_realism_band_envelopes_see_recurring_bursts_in_their_band():
+    realism = load_script("realism")
+    sr, rng = 16000, np.random.default_rng(2)
+    t = np.arange(10 * sr) / sr
+    steady = rng.normal(size=t.size)
+    # the same noise with a 5-7 kHz hiss 0.3 s long every 1.1 s, some 26 dB above it in its band
+    hiss = np.fft.irfft(
+        np.fft.rfft(rng.normal(size=t.size))
+        * ((np.fft.rfftfreq(t.size, 1 / sr) > 5000) & (np.fft.rfftfreq(t.size, 1 / sr) < 7000)),
+        t.size,
+    )
+    bursts = steady + 30 * hiss * ((t % 1.1) < 0.3)
+    calm, busy = realism.band_envelopes(steady, sr), realism.band_envelopes(bursts, sr)
+    low, high = 0, len(realism.ENVELOPE_BANDS) - 1
+    assert calm[high, 1] < 1.5 and busy[high, 1] > 10.0  # the 95th over the 50th percentile, dB
+    assert busy[high, 2] > 0.8 and busy[high, 3] == pytest.approx(1.1, abs=0.05)  # recurs at 1.1 s
+    assert abs(busy[low, 0] - calm[low, 0]) < 0.1  # the low band does not see them
+
+
 def test_realism_id_subspace_measures_what_it_names():
     realism = load_script("realism")
     rng = np.random.default_rng(1)

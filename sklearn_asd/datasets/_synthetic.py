@@ -1,6 +1,6 @@
 """Synthetic machine sounds: the built-in data set for demos, tests and benchmarks."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
@@ -633,6 +633,7 @@ def make_machine_sounds(
     anomaly_kinds=ANOMALY_KINDS,
     severity=0.3,
     realism="clean",
+    snr_db=None,
     random_state=None,
 ):
     """Generate machine-like sounds with sections, a domain shift and anomalies.
@@ -658,7 +659,7 @@ def make_machine_sounds(
     harmonic balance and noise), and one state of the machine (its harmonic balance and noise).
     The factory's sound is mixed in as MIMII mixes its factory recordings, from one set of 16
     states shared by all units (some rare), at the machine's SNR (one of MIMII's -6, 0 and 6 dB,
-    drawn with the machine) +-3 dB per state and +-0.5 dB per clip: a noise bed of slowly
+    drawn with the machine, or ``snr_db``) +-3 dB per state and +-0.5 dB per clip: a noise bed of slowly
     varying level and of its state's colour (each state a recording of its own: a smooth gain
     over log frequency, 6 dB per knot), other machines that run or not, and intermittent events
     that are not anomalies (impacts, hiss of air, beeps, an engine passing) from the factory's
@@ -713,6 +714,11 @@ def make_machine_sounds(
         ``"clean"``: one unit per machine, sections a few percent apart in speed, a quiet
         steady background (the data set of the examples and tests so far); ``"factory"``:
         separate units in a factory, per-clip attributes and SNR (above).
+    snr_db : float or None, default=None
+        With ``realism="factory"``, the machine's mixing level in dB (the machine's power over
+        the factory's, before each state's +-3 dB and each clip's +-0.5 dB); ``None`` draws one
+        of MIMII's -6, 0 and 6 dB with the machine. The machine's other draws do not depend on
+        it: one ``random_state`` at two levels is one machine in a quieter or a louder factory.
     random_state : int, RandomState instance or None, default=None
         Seeds the machine and the clips.
 
@@ -747,6 +753,11 @@ def make_machine_sounds(
         raise ValueError(f"severity must be in (0, 1], got {severity!r}.")
     if realism not in ("clean", "factory"):
         raise ValueError(f"realism must be 'clean' or 'factory', got {realism!r}.")
+    if snr_db is not None:
+        if realism != "factory":
+            raise ValueError(f"snr_db applies to realism='factory' only, got realism={realism!r}.")
+        if isinstance(snr_db, bool) or not isinstance(snr_db, Real) or not np.isfinite(snr_db):
+            raise ValueError(f"snr_db must be a finite number of dB or None, got {snr_db!r}.")
     anomaly_kinds = tuple(anomaly_kinds)
     unknown = set(anomaly_kinds) - set(ANOMALY_KINDS)
     if not anomaly_kinds or unknown:
@@ -764,6 +775,8 @@ def make_machine_sounds(
 
     rng = check_random_state(random_state)
     machine = (_design_machine if realism == "clean" else _design_factory)(rng, n_sections, sr)
+    if snr_db is not None:
+        machine["factory"]["snr_db"] = float(snr_db)
     if isinstance(random_state, Integral):
         clip_rng = np.random.default_rng([int(random_state), _SPLIT_CODES[split]])
     else:

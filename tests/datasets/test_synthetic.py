@@ -247,6 +247,24 @@ def test_factory_background_is_shared_non_stationary_and_mixed_at_a_clip_snr():
         make_machine_sounds(realism="real", **SMALL)
 
 
+def test_factory_snr_db_sets_the_mixing_level_of_one_machine():
+    kw = dict(n_sections=2, n_normal=3, domains=("source",), split="train", **FACTORY)
+    clips = {snr: make_machine_sounds(snr_db=snr, **kw) for snr in (40.0, 34.0, -6.0)}
+    # one machine and one set of clips: only the factory's share of each clip differs
+    assert list(clips[40.0].filenames) == list(clips[-6.0].filenames)
+
+    def similarity(a, b):
+        return np.mean([np.corrcoef(x, y)[0, 1] for x, y in zip(clips[a].X, clips[b].X)])
+
+    # at 40 dB the clip is the machine nearly alone and at 34 dB still (correlation 0.99995); at
+    # -6 dB the factory covers it (0.46 on this machine)
+    assert similarity(40.0, 34.0) > 0.99
+    assert similarity(40.0, -6.0) < 0.7
+    for bad, message in ((6.0, "realism='factory' only"), ("6", "finite number"), (np.nan, "finite number")):
+        with pytest.raises(ValueError, match=message):
+            make_machine_sounds(snr_db=bad, **{**kw, "realism": "clean" if bad == 6.0 else "factory"})
+
+
 def test_factory_states_are_recordings_of_their_own_colour_and_their_events_recur():
     import librosa
 
