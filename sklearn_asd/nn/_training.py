@@ -1,5 +1,6 @@
 """Training plumbing shared by every skorch-trained estimator (embedders and neural detectors)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -182,13 +183,25 @@ def rebuild_net(spec, device="auto"):
     return net.initialize()
 
 
+def as_tensor(X):
+    """``torch.as_tensor(X)``, sharing the memory of a read-only array too (a joblib memmap in a
+    ``GridSearchCV(n_jobs=2)`` worker, an array loaded with ``mmap_mode``) without torch's warning
+    that writing to it is undefined: the training and scoring here only read their inputs (every
+    batch is a new tensor, cut by indexing)."""
+    if isinstance(X, np.ndarray) and not X.flags.writeable:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning)
+            return torch.as_tensor(X)
+    return torch.as_tensor(X)
+
+
 def predict_batches(net, X, batch_size=None):
     """``net.module_`` over the rows of ``X`` in eval mode, as a numpy array; what skorch's
     ``predict`` returns (the first output of a tuple), with batches sliced from one tensor
     instead of skorch's per-row dataset indexing and collation, which cost the autoencoder's
     scoring more than its forward passes (benchmarks/bench_scoring.py)."""
     module, device = net.module_, net.device
-    X = torch.as_tensor(X)
+    X = as_tensor(X)
     batch_size = batch_size or net.batch_size
     was_training = module.training
     module.eval()
@@ -211,8 +224,8 @@ class PatchDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, X, y=None, patch_frames=None, patch_hop=1):
-        self.X = torch.as_tensor(X)
-        self.y = None if y is None else torch.as_tensor(y)
+        self.X = as_tensor(X)
+        self.y = None if y is None else as_tensor(y)
         self.patch_frames, self.patch_hop = patch_frames, patch_hop
         if patch_frames is None:
             self.n_patches = 1

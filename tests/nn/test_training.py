@@ -73,3 +73,27 @@ def test_training_is_the_same_as_with_the_dataloader(monkeypatch):
         assert estimator.net_.iterator_train is torch.utils.data.DataLoader
         for k, v in reference.items():
             torch.testing.assert_close(v, ours[k], rtol=0, atol=0, msg=k)
+
+
+def test_read_only_inputs_train_and_score_without_a_warning():
+    # a joblib memmap in a GridSearchCV(n_jobs=2) worker is read-only: torch warned on every fit
+    import warnings
+
+    S = rng.normal(size=(12, 16, 20)).astype(np.float32)
+    S.flags.writeable = False
+    y = np.repeat(["a", "b"], 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ae = AutoEncoderDetector(max_epochs=1, batch_size=32, random_state=0).fit(S)
+        scores = ae.score_samples(S)
+        embedder = ClassifierEmbedder(
+            module__width_mult=0.25, patch_frames=8, patch_hop=4, max_epochs=1, random_state=0
+        ).fit(S, y)
+        E = embedder.transform(S)
+        dataset = PatchDataset(S, np.arange(12), 8, 4)
+        x, _ = dataset.batch(torch.arange(len(dataset)))
+    x.zero_()  # a batch is a new tensor: the clips stay as they were
+    assert not S.flags.writeable and np.abs(S).min() > 0
+    assert np.isfinite(scores).all() and np.isfinite(E).all()
+    # the same figures as on a writable copy
+    np.testing.assert_array_equal(scores, ae.score_samples(S.copy()))
