@@ -1,9 +1,11 @@
 """Accuracy of the detectors on synthetic machine sounds and on real recordings, same run.
 
 Run: python benchmarks/run_accuracy.py [--epochs 100] [--seed 0]
-     python benchmarks/run_accuracy.py --compare-real [--compare-seed 17]
-         (the pooled kNN and six recipes on a synthetic machine of four IDs, realism="factory",
-         and on the real slider: both rankings and their Spearman correlation)
+     python benchmarks/run_accuracy.py --compare-real [--compare-seed 17 ...] [--train-seeds 0 ...]
+         [--n-jobs 2]
+         (the pooled kNN and six recipes on synthetic machines of four IDs, realism="factory",
+         and on the real slider, each trained with every training seed: the rankings and their
+         Spearman correlation per training seed and on the mean over them)
      python benchmarks/run_accuracy.py --recipes [--full]   (every recipe; fast settings by default)
      python benchmarks/run_accuracy.py --recipes --data slider --train-seeds 0 1 2
          (DCASE 2020 slider, four machine IDs: AUC and pAUC per ID, mean and sd over 3 seeds)
@@ -338,42 +340,130 @@ def factory_machine(
     return train, test
 
 
-def compare_real(seed, train_seed):
-    """The same models on the factory machine (``seed``) and on the real slider: both rankings by
-    mean AUC over IDs and their Spearman correlation."""
-    from scipy.stats import spearmanr
+FIT_SECONDS = {
+    "giri2020": 395,
+    "morita2021": 281,
+    "team42_sepstgram": 212,
+    "dcase_mobilenetv2": 156,
+    "hai2024_dual_branch": 129,
+    "dcase_autoencoder": 59,
+}
+"""Fit seconds of ``--compare-real``'s recipes on the real slider at training seed 0 (benchmarks/
+README, the final code of 2026-12-01): the order, longest first, in which ``--n-jobs`` hands them
+out."""
+
+
+REAL_SLIDER = "DCASE 2020 slider (4 IDs)"
+"""The real set of ``--compare-real``."""
+
+
+def compare_real(seeds=(17,), train_seeds=(0,), n_jobs=1, threads=1, data=None, only=None):
+    """The same models on factory machines (one per seed of ``seeds``) and on the real slider, each
+    trained with every seed of ``train_seeds``: every row, both rankings by mean AUC over IDs and
+    their Spearman correlation (``compare_summary``, printed after each set from the second on).
+    ``n_jobs`` fits run side by side (one process each, ``threads`` torch threads); a row does not
+    depend on ``n_jobs``. ``data``: only the sets
+    whose name contains one of these words; ``only``: only these models (``--models``, ``selects``).
+    Returns the rows: {set: {training seed: {model: row}}}.
+    """
+    from sklearn.utils.parallel import Parallel, delayed  # passes the run's sklearn config on
 
     from sklearn_asd.recipes import make_recipe
 
-    sets = {
-        f"synthetic factory seed {seed}": lambda: factory_machine(seed),
-        "DCASE 2020 slider (4 IDs)": lambda: load_slider(DATA / "dcase2020_slider"),
-    }
+    # the real set first: the one every synthetic seed is compared with
+    loaders = {REAL_SLIDER: (load_slider, DATA / "dcase2020_slider")}
+    loaders.update({f"synthetic factory seed {seed}": (factory_machine, seed) for seed in seeds})
+    if data:
+        loaders = {k: v for k, v in loaders.items() if any(w.lower() in k.lower() for w in data)}
+    names = ["pooled log-mel + kNN", *COMPARE_RECIPES]
+    if only:
+        names = [n for n in names if any(selects(word, n, names) for word in only)]
+
+    def model(name, train_seed):
+        if name == "pooled log-mel + kNN":
+            return pooled_knn()
+        options = {"machine_type": "slider"} if name == "giri2020" else {}
+        return make_recipe(name, fast=True, random_state=train_seed, **options)
+
     results = {}
-    for data_name, load in sets.items():
-        train, test = load()
-        models = {"pooled log-mel + kNN": pooled_knn()}
-        for name in COMPARE_RECIPES:
-            options = {"machine_type": "slider"} if name == "giri2020" else {}
-            models[name] = make_recipe(name, fast=True, random_state=train_seed, **options)
-        for name, model in models.items():
-            row = evaluate(name, model, train, test)
-            results.setdefault(data_name, {})[name] = row
-            print_row(data_name, name, row)
-    (synth, real) = (results[k] for k in sets)
-    names = list(real)
-    print("\nranking by mean AUC over IDs (1 = best)")
-    ranks = {}
-    for data_name, rows in results.items():
-        order = sorted(names, key=lambda n: -rows[n]["AUC src"])
-        ranks[data_name] = [order.index(n) + 1 for n in names]
-        print(f"  {data_name}: " + " > ".join(f"{n} ({rows[n]['AUC src']:.3f})" for n in order))
-    rho = spearmanr([synth[n]["AUC src"] for n in names], [real[n]["AUC src"] for n in names]).statistic
-    print(f"Spearman correlation of the two rankings: {rho:.3f} ({len(names)} models)")
-    knn = synth["pooled log-mel + kNN"]["AUC src"]
-    beaten = [n for n in COMPARE_RECIPES if n != "dcase_autoencoder" and synth[n]["AUC src"] > knn]
-    print(f"ID-classifier recipes above the pooled kNN on the synthetic machine: {len(beaten)} of 5 {beaten}")
-    return rho
+    for data_name, (load, arg) in loaders.items():
+        train, test = load(arg)
+        # the longest fits first, so that side by side the workers finish together
+        tasks = [
+            (t, name) for name in sorted(names, key=lambda n: -FIT_SECONDS.get(n, 0)) for t in train_seeds
+        ]
+        rows = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_row)(name, model(name, t), train, test, threads) for t, name in tasks
+        )
+        for (t, name), row in zip(tasks, rows):
+            results.setdefault(data_name, {}).setdefault(t, {})[name] = row
+            print_row(f"{data_name} s{t}", name, row)
+        if len(results) > 1 or len(loaders) == 1:  # the summary so far: a long run can be cut short
+            print("\n".join(compare_summary(results)) + "\n", flush=True)
+    return results
+
+
+def _fit_row(name, model, train, test, threads):
+    """``evaluate`` in a worker, with ``threads`` torch threads (as the run's own process)."""
+    torch.set_num_threads(threads)
+    return evaluate(name, model, train, test)
+
+
+def compare_summary(results, real=REAL_SLIDER):
+    """The lines that ``--compare-real`` prints after its rows: for each training seed, each set's
+    ranking by mean AUC over IDs and each synthetic set's Spearman correlation with the real set;
+    with several training seeds, the same on each model's mean over them and each set's agreement
+    with itself between training seeds (the mean Spearman over pairs of seeds: how far one training
+    seed's ranking can be trusted); and how many ID-classifier recipes beat the pooled kNN.
+
+    ``results``: {set: {training seed: {model: row}}}, as ``compare_real`` returns.
+    """
+    from itertools import combinations
+
+    from scipy.stats import spearmanr
+
+    def auc(rows):
+        return {name: row["AUC src"] for name, row in rows.items()}
+
+    def ranking(aucs):
+        return " > ".join(f"{n} ({a:.3f})" for n, a in sorted(aucs.items(), key=lambda item: -item[1]))
+
+    def rho(a, b):
+        names = [n for n in a if n in b]
+        return spearmanr([a[n] for n in names], [b[n] for n in names]).statistic
+
+    seeds = sorted({t for by_seed in results.values() for t in by_seed})
+    views = {f"training seed {t}": {k: auc(v[t]) for k, v in results.items() if t in v} for t in seeds}
+    if len(seeds) > 1:
+        views[f"mean over training seeds {seeds}"] = {
+            k: {n: float(np.mean([v[t][n]["AUC src"] for t in v])) for n in v[min(v)]}
+            for k, v in results.items()
+        }
+    lines = []
+    for view, sets in views.items():
+        lines.append(f"\n{view}: ranking by mean AUC over IDs (1 = best)")
+        for data_name, aucs in sets.items():
+            lines.append(f"  {data_name}: {ranking(aucs)}")
+        for data_name, aucs in sets.items():
+            if data_name != real and real in sets:
+                r = rho(aucs, sets[real])
+                lines.append(f"  Spearman correlation, {data_name} vs real: {r:.3f} ({len(aucs)} models)")
+        for data_name, aucs in sets.items():
+            if data_name != real and "pooled log-mel + kNN" in aucs:
+                knn = aucs["pooled log-mel + kNN"]
+                beaten = [n for n in COMPARE_RECIPES if n != "dcase_autoencoder" and aucs.get(n, 0) > knn]
+                lines.append(
+                    f"  ID-classifier recipes above the pooled kNN, {data_name}: {len(beaten)} of 5 {beaten}"
+                )
+    if len(seeds) > 1:
+        lines.append("\neach set's agreement with itself between training seeds (mean Spearman over pairs)")
+        for data_name, by_seed in results.items():
+            pairs = [rho(auc(by_seed[a]), auc(by_seed[b])) for a, b in combinations(sorted(by_seed), 2)]
+            if pairs:
+                lines.append(
+                    f"  {data_name}: {np.mean(pairs):.3f} (" + ", ".join(f"{r:.3f}" for r in pairs) + ")"
+                )
+    return lines
 
 
 COLUMNS = ("official", "AUC src", "AUC tgt", "pAUC", "sec acc")
@@ -410,7 +500,8 @@ def main(argv=None):
         type=int,
         nargs="*",
         default=[0],
-        help="seeds of the networks' training on the real data sets (mean and sd when several)",
+        help="seeds of the networks' training on the real data sets (mean and sd when several); "
+        "--compare-real: on every set",
     )
     parser.add_argument("--recipes", action="store_true", help="every recipe, beside the pooled kNN")
     parser.add_argument(
@@ -425,7 +516,17 @@ def main(argv=None):
         "with four IDs and on the real slider: both rankings and their Spearman correlation",
     )
     parser.add_argument(
-        "--compare-seed", type=int, default=17, help="--compare-real: the synthetic machine's seed"
+        "--compare-seed",
+        type=int,
+        nargs="+",
+        default=[17],
+        help="--compare-real: the synthetic machines' seeds (one machine each)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="--compare-real: fits side by side, one process each (the rows do not depend on it)",
     )
     parser.add_argument(
         "--size",
@@ -441,7 +542,7 @@ def main(argv=None):
     sklearn.set_config(enable_metadata_routing=True)
     n_src, n_tgt, seconds, n_test = int(args.size[0]), int(args.size[1]), args.size[2], int(args.size[3])
     if args.compare_real:
-        compare_real(args.compare_seed, args.train_seeds[0])
+        compare_real(args.compare_seed, args.train_seeds, args.n_jobs, args.threads, args.data, args.models)
         return
 
     def datasets():

@@ -64,6 +64,42 @@ def test_compare_real_machine_is_dcase_2020_shaped_with_the_sliders_faults():
     assert kinds <= set(run_accuracy.SLIDER_FAULTS) == {"clicks", "modulation", "friction"}
 
 
+def test_compare_real_summary_ranks_each_training_seed_and_their_mean():
+    run_accuracy = load_script("run_accuracy")
+    real, synth = run_accuracy.REAL_SLIDER, "synthetic factory seed 5"
+
+    def rows(**aucs):
+        return {name: {"AUC src": a} for name, a in aucs.items()}
+
+    knn = "pooled log-mel + kNN"
+    results = {
+        real: {
+            0: rows(**{knn: 0.7, "giri2020": 0.9, "morita2021": 0.8}),
+            1: rows(**{knn: 0.7, "giri2020": 0.8, "morita2021": 0.9}),
+        },
+        synth: {
+            0: rows(**{knn: 0.5, "giri2020": 0.9, "morita2021": 0.6}),
+            1: rows(**{knn: 0.5, "giri2020": 0.7, "morita2021": 0.6}),
+        },
+    }
+    lines = run_accuracy.compare_summary(results)
+    text = "\n".join(lines)
+    # training seed 0: same order on both sets; seed 1: giri and morita swap on the real set only
+    seed0 = lines.index("\ntraining seed 0: ranking by mean AUC over IDs (1 = best)")
+    assert lines[seed0 + 1] == f"  {real}: giri2020 (0.900) > morita2021 (0.800) > {knn} (0.700)"
+    assert lines[seed0 + 3] == f"  Spearman correlation, {synth} vs real: 1.000 (3 models)"
+    assert f"Spearman correlation, {synth} vs real: 0.500 (3 models)" in text
+    # the means: real giri 0.85 = morita 0.85 (tied), synthetic giri 0.8 > morita 0.6
+    assert f"  {synth}: giri2020 (0.800) > morita2021 (0.600) > {knn} (0.500)" in text
+    assert f"Spearman correlation, {synth} vs real: 0.866 (3 models)" in text
+    assert f"ID-classifier recipes above the pooled kNN, {synth}: 2 of 5" in text
+    # each set against itself between its two training seeds
+    assert f"  {real}: 0.500 (0.500)" in text and f"  {synth}: 1.000 (1.000)" in text
+    # one training seed: no mean and no agreement lines
+    one = "\n".join(run_accuracy.compare_summary({k: {0: v[0]} for k, v in results.items()}))
+    assert "mean over training seeds" not in one and "agreement" not in one
+
+
 def test_accuracy_model_selection_is_exact_for_a_full_name():
     run_accuracy = load_script("run_accuracy")
     names = ["hai2024", "hai2024_dual_branch", "hai2024_oevae", "kazakova2022", "kazakova2022_classifier"]
