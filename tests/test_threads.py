@@ -27,11 +27,12 @@ def _spectrograms():
 
 
 def _fit_and_score():
-    record = RecordThreads()
-    ae = AutoEncoderDetector(n_frames=2, hidden=8, n_hidden=1, bottleneck=2, max_epochs=2, callbacks=[record])
+    ae = AutoEncoderDetector(
+        n_frames=2, hidden=8, n_hidden=1, bottleneck=2, max_epochs=2, callbacks=[("record", RecordThreads())]
+    )
     ae.fit(_spectrograms())
     ae.score_samples(_spectrograms())
-    return record.seen
+    return dict(ae.net_.callbacks_)["record"].seen
 
 
 def test_set_config_validates_and_context_restores():

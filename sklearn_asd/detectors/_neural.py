@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ..nn._training import TRAINING_CONSTRAINTS, build_net, net_spec
+from ..nn._training import TRAINING_CONSTRAINTS, build_net, fresh_callbacks, net_spec
 from ._base import BaseDetector
 
 
@@ -60,7 +60,7 @@ class FrameVectorDetector(BaseDetector):
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            callbacks=self.callbacks,
+            callbacks=fresh_callbacks(self.callbacks),
             verbose=self.verbose,
         )
         self.net_.fit(vectors, targets)

@@ -38,6 +38,7 @@ from ..nn._training import (
     BatchIterator,
     PatchDataset,
     build_net,
+    fresh_callbacks,
     net_spec,
 )
 from ..utils import check_outlier_mask, split_outliers
@@ -534,7 +535,7 @@ class ClassifierEmbedder(TransformerMixin, BaseEstimator):
             pseudo=pseudo,
             outlier_exposure=self.outlier_exposure_,
         )
-        callbacks = list(self.callbacks or [])
+        callbacks = fresh_callbacks(self.callbacks) or []
         if len(valid):
             callbacks.append(("valid_acc", ClipAccuracy(X[valid], encode(self.classes_, y[valid]), self)))
         loss = self.loss if self.loss != "auto" else ("kl" if targets.dim() == 2 else "ce")

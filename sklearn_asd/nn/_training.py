@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils import resolve_device
@@ -36,7 +37,9 @@ TRAINING_DOCS = {
         Seeds the weights and the batch order; CPU training is then repeatable for a fixed
         number of threads.""",
     "callbacks": """callbacks : list or None, default=None
-        skorch callbacks (``EarlyStopping``, ``Checkpoint``, ``LRScheduler``...), passed through.""",
+        skorch callbacks (``EarlyStopping``, ``Checkpoint``, ``LRScheduler``...), or
+        ``(name, callback)`` pairs. Each fit trains with unfitted copies of them (the
+        parameter is left as given); the fitted ones are the net's, ``net_.callbacks_``.""",
     "verbose": """verbose : int, default=0
         ``1``: skorch's table of one line per epoch (loss, duration); ``0``: silent.""",
 }
@@ -130,6 +133,20 @@ def _gather(dataset, idx):
         y = torch.zeros(len(rows), 1) if dataset.y is None else torch.as_tensor(dataset.y[rows])
         return X, y
     return torch.utils.data.default_collate([dataset[i] for i in idx.tolist()])
+
+
+def fresh_callbacks(callbacks):
+    """Unfitted copies of an estimator's ``callbacks`` parameter, for one fit.
+
+    skorch initializes and fills the callback objects it is given (an ``LRScheduler`` keeps its
+    torch scheduler, bound to the optimizer); given the parameter's own objects, ``fit`` would
+    change the estimator's parameters, as scikit-learn's estimators must not, and the fitted
+    model could not be written by ``sklearn_asd.io``. The fitted callbacks are the net's
+    (``net_.callbacks_``).
+    """
+    if callbacks is None:
+        return None
+    return [clone(cb, safe=False) for cb in callbacks]
 
 
 def build_net(spec, *, random_state, device, mixed_precision="auto", **params):

@@ -5,7 +5,7 @@ import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from sklearn_asd.augment import Mixup, SpectralWarp
 from sklearn_asd.datasets import concat_datasets, make_machine_sounds
@@ -208,6 +208,21 @@ def test_callbacks_pass_through():
     X, y = clips()
     ClassifierEmbedder(callbacks=[Record()], random_state=0, **{**TINY, "max_epochs": 3}).fit(X, y)
     assert len(seen) == 3 and all(np.isfinite(seen))
+
+
+def test_each_fit_trains_with_fresh_copies_of_the_callbacks():
+    # skorch fills the callbacks it trains with (an LRScheduler keeps a torch scheduler bound to
+    # the optimizer): the parameter's own objects must stay as given, so that fit changes no
+    # parameter and a second fit schedules from the start again
+    X, y = clips()
+    schedule = LRScheduler(policy="CosineAnnealingLR", T_max=4)
+    emb = ClassifierEmbedder(callbacks=[("lr", schedule)], random_state=0, **{**TINY, "max_epochs": 4})
+    before = joblib.hash(emb.get_params())
+    for _ in range(2):
+        emb.fit(X, y)
+        assert emb.net_.history[:, "event_lr"] == pytest.approx([1e-4, 0.854e-4, 0.5e-4, 0.146e-4], abs=1e-7)
+    assert joblib.hash(emb.get_params()) == before and not hasattr(schedule, "lr_scheduler_")
+    assert dict(emb.net_.callbacks_)["lr"] is not schedule
 
 
 def test_bad_input_is_caught_before_training():

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from skorch.callbacks import LRScheduler
 
 from sklearn_asd import io
 from sklearn_asd.datasets import make_machine_sounds, with_outliers
@@ -31,12 +32,29 @@ def _data():
     return with_outliers(train, other), test
 
 
+def _cosine(epochs):
+    """A learning-rate schedule: skorch fills it with a torch scheduler bound to the optimizer."""
+    return [("lr", LRScheduler(policy="CosineAnnealingLR", T_max=epochs))]
+
+
 def _models():
     ae = AutoEncoderDetector(
-        n_frames=2, hidden=8, n_hidden=1, bottleneck=4, max_epochs=2, outlier_exposure=True, random_state=0
+        n_frames=2,
+        hidden=8,
+        n_hidden=1,
+        bottleneck=4,
+        max_epochs=2,
+        outlier_exposure=True,
+        callbacks=_cosine(2),
+        random_state=0,
     )
     emb = ClassifierEmbedder(
-        module__width_mult=0.25, head="arcface", patch_frames=16, max_epochs=1, random_state=0
+        module__width_mult=0.25,
+        head="arcface",
+        patch_frames=16,
+        max_epochs=2,
+        callbacks=_cosine(2),
+        random_state=0,
     )
     oevae = OEVAE(segment_frames=8, latent_dim=8, max_epochs=1, random_state=0)
     return {
@@ -91,6 +109,7 @@ def test_safe_file_scores_as_the_model_and_as_joblib(name, tmp_path, routing):
     if name == "classifier":
         before, after = model[-1].estimator_.net_.history, loaded[-1].estimator_.net_.history
         assert after[:, "train_loss"] == pytest.approx(before[:, "train_loss"])
+        assert after[:, "event_lr"] == pytest.approx([1e-4, 0.5e-4])  # the schedule ran, and is kept
         np.testing.assert_array_equal(
             loaded.predict(test.X, section=test.section), model.predict(test.X, section=test.section)
         )
