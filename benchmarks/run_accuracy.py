@@ -211,6 +211,7 @@ def evaluate(name, model, train, test):
         "score s": score_s,
         "kinds": kinds,
         "below chance": below_chance(test, scores, protocol) if "anomaly_kind" not in test else [],
+        "scores": np.asarray(scores, dtype=float),  # per test clip: for ``resolved_pairs``
     }
 
 
@@ -385,9 +386,10 @@ def compare_real(seeds=(17,), train_seeds=(0,), n_jobs=1, threads=1, data=None, 
         options = {"machine_type": "slider"} if name == "giri2020" else {}
         return make_recipe(name, fast=True, random_state=train_seed, **options)
 
-    results = {}
+    results, labels = {}, {}
     for data_name, (load, arg) in loaders.items():
         train, test = load(arg)
+        labels[data_name] = (test.anomaly, test.section)
         # the longest fits first, so that side by side the workers finish together
         tasks = [
             (t, name) for name in sorted(names, key=lambda n: -FIT_SECONDS.get(n, 0)) for t in train_seeds
@@ -399,7 +401,7 @@ def compare_real(seeds=(17,), train_seeds=(0,), n_jobs=1, threads=1, data=None, 
             results.setdefault(data_name, {}).setdefault(t, {})[name] = row
             print_row(f"{data_name} s{t}", name, row)
         if len(results) > 1 or len(loaders) == 1:  # the summary so far: a long run can be cut short
-            print("\n".join(compare_summary(results)) + "\n", flush=True)
+            print("\n".join(compare_summary(results, labels=labels)) + "\n", flush=True)
     return results
 
 
@@ -409,14 +411,17 @@ def _fit_row(name, model, train, test, threads):
     return evaluate(name, model, train, test)
 
 
-def compare_summary(results, real=REAL_SLIDER):
+def compare_summary(results, real=REAL_SLIDER, labels=None):
     """The lines that ``--compare-real`` prints after its rows: for each training seed, each set's
     ranking by mean AUC over IDs and each synthetic set's Spearman correlation with the real set;
     with several training seeds, the same on each model's mean over them and each set's agreement
     with itself between training seeds (the mean Spearman over pairs of seeds: how far one training
-    seed's ranking can be trusted); and how many ID-classifier recipes beat the pooled kNN.
+    seed's ranking can be trusted); and how many ID-classifier recipes beat the pooled kNN. With
+    ``labels``, the pairs of models each set tells apart (``resolved_pairs``) and how each
+    synthetic set orders the pairs the real set tells apart.
 
-    ``results``: {set: {training seed: {model: row}}}, as ``compare_real`` returns.
+    ``results``: {set: {training seed: {model: row}}}, as ``compare_real`` returns; ``labels``:
+    {set: (anomaly, section) of its test clips}, the order of each row's ``"scores"``.
     """
     from itertools import combinations
 
@@ -463,6 +468,105 @@ def compare_summary(results, real=REAL_SLIDER):
                 lines.append(
                     f"  {data_name}: {np.mean(pairs):.3f} (" + ", ".join(f"{r:.3f}" for r in pairs) + ")"
                 )
+    if labels:
+        lines += pair_summary(results, labels, real)
+    return lines
+
+
+def _mean_auc(by_seed):
+    """Each model's mean AUC over IDs, averaged over the training seeds it has rows for."""
+    names = [n for n in by_seed[min(by_seed)] if all(n in rows for rows in by_seed.values())]
+    return {n: float(np.mean([rows[n]["AUC src"] for rows in by_seed.values()])) for n in names}
+
+
+def _aucs(scores, anomaly):
+    """AUC of every row of ``scores`` (..., n_clips) against ``anomaly`` (ties count one half):
+    the Mann-Whitney statistic from the ranks along the last axis."""
+    from scipy.stats import rankdata
+
+    pos = np.asarray(anomaly) == 1
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    ranks = rankdata(scores, axis=-1)
+    return (ranks[..., pos].sum(axis=-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def resolved_pairs(by_seed, anomaly, section, n_boot=1000, level=0.95, random_state=0):
+    """The pairs of models that one set's rows tell apart, beyond the noise of its test clips and
+    of the training seeds: ``{(better, worse): (difference, low, high)}`` for each pair whose
+    ``level`` percentile interval of the difference in mean AUC over IDs excludes 0.
+
+    Each of ``n_boot`` draws resamples the test clips with replacement within each ID and label
+    (the same clips for every model and seed: a paired comparison) and each model's training
+    seeds with replacement (independent fits), and takes each model's mean over its drawn seeds of
+    the mean AUC over IDs, as ``--compare-real`` ranks them. ``by_seed``: {training seed: {model:
+    row with "scores" per test clip}}; models without scores on every seed are left out. With
+    three seeds the seeds' resampling underestimates their spread (by a factor of 2/3 in
+    variance), so a pair near the edge is resolved too readily, not too rarely.
+    """
+    anomaly, section = np.asarray(anomaly), np.asarray(section)
+    seeds = sorted(by_seed)
+    names = [n for n in by_seed[seeds[0]] if all("scores" in by_seed[t].get(n, {}) for t in seeds)]
+    if len(names) < 2:
+        return {}
+    # scores: (model, seed, clip)
+    S = np.array([[by_seed[t][n]["scores"] for t in seeds] for n in names], dtype=float)
+    rng = np.random.default_rng(random_state)
+    auc = np.zeros((len(names), len(seeds), n_boot))
+    ids = np.unique(section)
+    for sec in ids:
+        normal = np.flatnonzero((section == sec) & (anomaly == 0))
+        abnormal = np.flatnonzero((section == sec) & (anomaly == 1))
+        draw = np.concatenate(
+            [rng.choice(normal, (n_boot, normal.size)), rng.choice(abnormal, (n_boot, abnormal.size))], axis=1
+        )
+        labels = np.r_[np.zeros(normal.size), np.ones(abnormal.size)]
+        auc += _aucs(S[:, :, draw], labels) / len(ids)  # (model, seed, draw)
+    picks = rng.integers(0, len(seeds), (len(names), n_boot, len(seeds)))
+    means = np.take_along_axis(auc, picks.transpose(0, 2, 1), axis=1).mean(axis=1)  # (model, draw)
+    point = _mean_auc({t: {n: by_seed[t][n] for n in names} for t in seeds})
+    out = {}
+    q = 100 * (1 - level) / 2
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[i + 1 :], i + 1):
+            low, high = np.percentile(means[i] - means[j], [q, 100 - q])
+            if low > 0 or high < 0:
+                better, worse = (a, b) if point[a] > point[b] else (b, a)
+                d = point[better] - point[worse]
+                sign = 1 if better == a else -1
+                lo, hi = sorted((sign * low, sign * high))
+                out[(better, worse)] = (d, lo, hi)
+    return out
+
+
+def pair_summary(results, labels, real=REAL_SLIDER, **kwargs):
+    """Lines: each set's resolved pairs (``resolved_pairs``), and for each synthetic set, of the
+    real set's resolved pairs how many it orders the same way on the means, resolves the same way
+    and resolves the other way."""
+    resolved = {k: resolved_pairs(v, *labels[k], **kwargs) for k, v in results.items() if k in labels}
+    lines = [
+        "\npairs of models each set tells apart: the 95 % interval of the difference in mean AUC "
+        "(bootstrap over its test clips and training seeds) excludes 0"
+    ]
+    for data_name, pairs in resolved.items():
+        n = len(_mean_auc(results[data_name]))
+        lines.append(f"  {data_name}: {len(pairs)} of {n * (n - 1) // 2} pairs")
+        for (a, b), (d, lo, hi) in sorted(pairs.items(), key=lambda item: -item[1][0]):
+            lines.append(f"    {a} > {b}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    if real in resolved:
+        for data_name, pairs in resolved.items():
+            if data_name == real:
+                continue
+            means = _mean_auc(results[data_name])
+            shared = [(a, b) for a, b in resolved[real] if a in means and b in means]
+            same = [(a, b) for a, b in shared if means[a] > means[b]]
+            other = [(a, b) for a, b in shared if (b, a) in pairs]
+            lines.append(
+                f"  {data_name} vs real: of the real set's {len(shared)} resolved pairs, "
+                f"{len(same)} in the same order on the means, "
+                f"{sum((a, b) in pairs for a, b in shared)} resolved the same way, "
+                f"{len(other)} resolved the other way"
+                + (": " + ", ".join(f"{b} > {a}" for a, b in other) if other else "")
+            )
     return lines
 
 

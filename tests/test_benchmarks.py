@@ -100,6 +100,50 @@ def test_compare_real_summary_ranks_each_training_seed_and_their_mean():
     assert "mean over training seeds" not in one and "agreement" not in one
 
 
+def test_compare_real_pairs_resolved_beyond_test_clip_and_seed_noise():
+    run_accuracy = load_script("run_accuracy")
+    real, synth = run_accuracy.REAL_SLIDER, "synthetic factory seed 5"
+    rng = np.random.default_rng(0)
+    anomaly = np.r_[np.zeros(40), np.ones(40), np.zeros(30), np.ones(50)].astype(int)
+    section = np.array(["id_00"] * 80 + ["id_02"] * 80, dtype=object)
+
+    def rows(**scores):
+        return {
+            name: {
+                "AUC src": np.mean(
+                    [run_accuracy._aucs(s[section == i], anomaly[section == i]) for i in ("id_00", "id_02")]
+                ),
+                "scores": s,
+            }
+            for name, s in scores.items()
+        }
+
+    def seed(good):
+        # "good" separates the anomalies, "noise" and "other" are chance on every seed
+        return rows(
+            good=good * anomaly + rng.normal(size=anomaly.size),
+            noise=rng.normal(size=anomaly.size),
+            other=rng.normal(size=anomaly.size),
+        )
+
+    results = {real: {t: seed(3.0) for t in (0, 1, 2)}, synth: {t: seed(-3.0) for t in (0, 1, 2)}}
+    # the AUC helper is the Mann-Whitney statistic, ties at one half
+    assert run_accuracy._aucs(np.array([[0.0, 1.0, 1.0, 2.0]]), [0, 1, 0, 1])[0] == pytest.approx(0.875)
+    pairs = run_accuracy.resolved_pairs(results[real], anomaly, section, n_boot=300)
+    assert set(pairs) == {("good", "noise"), ("good", "other")}  # chance vs chance: not told apart
+    d, low, high = pairs[("good", "noise")]
+    assert 0.4 < d < 0.5 and 0 < low < d < high  # AUC about 0.98 against 0.5
+    # the synthetic set resolves both of the real set's pairs the other way
+    text = "\n".join(run_accuracy.compare_summary(results, labels={k: (anomaly, section) for k in results}))
+    assert f"  {real}: 2 of 3 pairs" in text and "    good > noise: +0.4" in text
+    assert (
+        f"  {synth} vs real: of the real set's 2 resolved pairs, 0 in the same order on the means, "
+        "0 resolved the same way, 2 resolved the other way: noise > good, other > good"
+    ) in text
+    # a set whose models score with no spread over seeds or clips resolves nothing it cannot
+    assert run_accuracy.resolved_pairs({0: rows(a=anomaly * 1.0)}, anomaly, section) == {}
+
+
 def test_accuracy_model_selection_is_exact_for_a_full_name():
     run_accuracy = load_script("run_accuracy")
     names = ["hai2024", "hai2024_dual_branch", "hai2024_oevae", "kazakova2022", "kazakova2022_classifier"]
