@@ -440,10 +440,7 @@ def compare_summary(results, real=REAL_SLIDER, labels=None):
     seeds = sorted({t for by_seed in results.values() for t in by_seed})
     views = {f"training seed {t}": {k: auc(v[t]) for k, v in results.items() if t in v} for t in seeds}
     if len(seeds) > 1:
-        views[f"mean over training seeds {seeds}"] = {
-            k: {n: float(np.mean([v[t][n]["AUC src"] for t in v])) for n in v[min(v)]}
-            for k, v in results.items()
-        }
+        views[f"mean over training seeds {seeds}"] = {k: _mean_auc(v) for k, v in results.items()}
     lines = []
     for view, sets in views.items():
         lines.append(f"\n{view}: ranking by mean AUC over IDs (1 = best)")
